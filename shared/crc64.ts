@@ -80,7 +80,16 @@ const MIN_WORD_PATH = 64;
 function getKernel(): Kernel {
   if (kernel !== undefined) return kernel;
   const t = buildTables();
-  type Eight = [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  type Eight = [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   const [L0, L1, L2, L3, L4, L5, L6, L7] = t.lo as Eight;
   const [H0, H1, H2, H3, H4, H5, H6, H7] = t.hi as Eight;
 
@@ -120,8 +129,10 @@ function getKernel(): Kernel {
       // Big-endian hosts: same slicing, little-endian words assembled from bytes.
       const end = n - (n & 7);
       for (; i < end; i += 8) {
-        const a = lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-        const b = hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
+        const a =
+          lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+        const b =
+          hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
         const a0 = a & 0xff;
         const a1 = (a >>> 8) & 0xff;
         const a2 = (a >>> 16) & 0xff;
@@ -257,7 +268,7 @@ const zeroOperators: Matrix[] = [];
 function zeroOperator(k: number): Matrix {
   if (zeroOperators.length === 0) {
     // One zero bit: shift right, folding the polynomial in when bit 0 falls off.
-    let m = new Uint32Array(128);
+    let m: Matrix = new Uint32Array(128);
     m[0] = POLY_LO;
     m[1] = POLY_HI;
     for (let c = 1; c < 64; c++) {
@@ -267,7 +278,8 @@ function zeroOperator(k: number): Matrix {
     for (let s = 0; s < 3; s++) m = matrixSquare(m); // 1 -> 2 -> 4 -> 8 bits
     zeroOperators.push(m);
   }
-  while (zeroOperators.length <= k) zeroOperators.push(matrixSquare(zeroOperators[zeroOperators.length - 1]!));
+  while (zeroOperators.length <= k)
+    zeroOperators.push(matrixSquare(zeroOperators[zeroOperators.length - 1]!));
   return zeroOperators[k]!;
 }
 

@@ -21,10 +21,17 @@ const MAX_ADMIN_BODY = 1024 * 1024;
  *   POST   /-/faults          add one rule -> {id}    DELETE /-/faults[/ID]  clear all / one
  *   POST   /-/faults/seed     {"seed": N}             GET  /-/stats, DELETE /-/stats
  */
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): Promise<number> {
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: AdminContext,
+): Promise<number> {
   const reply = (status: number, value: unknown): number => {
     const body = Buffer.from(JSON.stringify(value), 'utf8');
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) });
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(body.length),
+    });
     res.end(body);
     return status;
   };
@@ -47,7 +54,9 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, ctx
         return reply(200, ctx.faults.counters());
       }
       case 'POST /-/faults': {
-        return reply(200, { id: ctx.faults.addRule(parseFaultRule(await readJson(req), 'admin request')) });
+        return reply(200, {
+          id: ctx.faults.addRule(parseFaultRule(await readJson(req), 'admin request')),
+        });
       }
       case 'DELETE /-/faults':
         ctx.faults.clear();
@@ -69,7 +78,10 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, ctx
     const one = /^DELETE \/-\/faults\/([^/]+)$/.exec(route);
     if (one) {
       const removed = ctx.faults.removeRule(decodeURIComponent(one[1] as string));
-      return reply(removed ? 200 : 404, removed ? { removed: true } : { error: 'No fault rule with that id.' });
+      return reply(
+        removed ? 200 : 404,
+        removed ? { removed: true } : { error: 'No fault rule with that id.' },
+      );
     }
     return reply(404, { error: `No admin route ${route}.` });
   } catch (error) {
@@ -82,7 +94,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_ADMIN_BODY) throw new Error(`Admin request bodies are limited to ${MAX_ADMIN_BODY} bytes.`);
+    if (size > MAX_ADMIN_BODY)
+      throw new Error(`Admin request bodies are limited to ${MAX_ADMIN_BODY} bytes.`);
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -90,16 +90,22 @@ export const errors = {
       'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
       { UploadId: uploadId },
     ),
-  malformedXml: (message = 'The XML you provided was not well-formed or did not validate against our published schema.') =>
-    new OssError(400, 'MalformedXML', message),
+  malformedXml: (
+    message = 'The XML you provided was not well-formed or did not validate against our published schema.',
+  ) => new OssError(400, 'MalformedXML', message),
   invalidDigest: (message = 'The Content-MD5 you specified was invalid.') =>
     new OssError(400, 'InvalidDigest', message),
   notImplemented: (what: string) =>
     new OssError(501, 'NotImplemented', `${what} is not implemented by the local OSS server.`),
   methodNotAllowed: (method: string) =>
-    new OssError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {
-      Method: method,
-    }),
+    new OssError(
+      405,
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+      {
+        Method: method,
+      },
+    ),
   internal: (message = 'We encountered an internal error. Please try again.') =>
     new OssError(500, 'InternalError', message),
 };

@@ -55,7 +55,8 @@ function decode(text: string, what: 'bucket' | 'key' | 'query'): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    if (what === 'key') throw errors.invalidObjectName('The object name is not valid percent-encoded UTF-8.');
+    if (what === 'key')
+      throw errors.invalidObjectName('The object name is not valid percent-encoded UTF-8.');
     throw errors.invalidArgument(`The request ${what} is not valid percent-encoded UTF-8.`);
   }
 }
@@ -71,7 +72,8 @@ export function validateBucketName(bucket: string): void {
  */
 export function validateObjectKey(key: string): void {
   const bytes = Buffer.byteLength(key, 'utf8');
-  if (bytes > 1023) throw errors.invalidObjectName(`The object name is ${bytes} bytes long; the limit is 1023.`);
+  if (bytes > 1023)
+    throw errors.invalidObjectName(`The object name is ${bytes} bytes long; the limit is 1023.`);
   if (key.startsWith('/') || key.startsWith('\\')) {
     throw errors.invalidObjectName('The object name must not start with "/" or "\\".');
   }
@@ -100,7 +102,11 @@ const UNSUPPORTED_SUBRESOURCES = [
   'x-oss-process',
 ];
 
-export function routeOperation(method: string, addressed: Addressed, copySource: boolean): OssOperation {
+export function routeOperation(
+  method: string,
+  addressed: Addressed,
+  copySource: boolean,
+): OssOperation {
   const { bucket, key, query } = addressed;
   for (const name of UNSUPPORTED_SUBRESOURCES) {
     if (query.has(name)) throw errors.notImplemented(`The "${name}" sub-resource`);
@@ -129,7 +135,8 @@ export function routeOperation(method: string, addressed: Addressed, copySource:
   }
   switch (method) {
     case 'PUT':
-      if (query.has('uploadId') || query.has('partNumber')) return copySource ? 'UploadPartCopy' : 'UploadPart';
+      if (query.has('uploadId') || query.has('partNumber'))
+        return copySource ? 'UploadPartCopy' : 'UploadPart';
       return copySource ? 'CopyObject' : 'PutObject';
     case 'GET':
       return query.has('uploadId') ? 'ListParts' : 'GetObject';

@@ -17,7 +17,12 @@ import type { OssResponse } from './http-types.js';
 import type { OssOperation } from './operations.js';
 import { OPERATION_HANDLERS } from './ops/handlers.js';
 import type { Backend, OpRequest } from './ops/common.js';
-import { addressRequest, routeOperation, validateBucketName, validateObjectKey } from './request.js';
+import {
+  addressRequest,
+  routeOperation,
+  validateBucketName,
+  validateObjectKey,
+} from './request.js';
 import { BlobStore } from './store/blob-store.js';
 import { MetadataStore } from './store/metadata-store.js';
 import { xmlDocument } from './xml.js';
@@ -101,9 +106,12 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
     };
     this.faults = new FaultInjector({ rules: options.faults ?? [], seed: options.seed ?? 1 });
     this.adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
-      void this.handle(req, res);
-    });
+    this.server = createServer(
+      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
+      (req, res) => {
+        void this.handle(req, res);
+      },
+    );
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -240,7 +248,13 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
         if (plan.latencyMs > 0) await sleep(plan.latencyMs);
         if (plan.error) {
           const { status, code, message, retryAfterSeconds } = plan.error;
-          throw new OssError(status, code, message, {}, retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) });
+          throw new OssError(
+            status,
+            code,
+            message,
+            {},
+            retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
+          );
         }
       }
       if (addressed.bucket !== undefined) validateBucketName(addressed.bucket);
@@ -281,7 +295,8 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
 
   private wrapRequestBody(req: IncomingMessage, plan: FaultPlan): Readable {
     const stages: Transform[] = [];
-    if (plan.bandwidthBytesPerSecond !== undefined) stages.push(createThrottle(plan.bandwidthBytesPerSecond));
+    if (plan.bandwidthBytesPerSecond !== undefined)
+      stages.push(createThrottle(plan.bandwidthBytesPerSecond));
     if (plan.resetRequestAfterBytes !== undefined) {
       stages.push(createTripwire(plan.resetRequestAfterBytes, () => req.socket.destroy()));
     }
@@ -329,7 +344,12 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
     return { status: ossError.status, headers, body };
   }
 
-  private async send(req: IncomingMessage, res: ServerResponse, response: OssResponse, plan: FaultPlan): Promise<void> {
+  private async send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    response: OssResponse,
+    plan: FaultPlan,
+  ): Promise<void> {
     if (res.destroyed) {
       if (response.body instanceof Readable) response.body.destroy();
       return;
@@ -342,7 +362,8 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
       return;
     }
     const stages: Transform[] = [];
-    if (plan.bandwidthBytesPerSecond !== undefined) stages.push(createThrottle(plan.bandwidthBytesPerSecond));
+    if (plan.bandwidthBytesPerSecond !== undefined)
+      stages.push(createThrottle(plan.bandwidthBytesPerSecond));
     if (plan.resetResponseAfterBytes !== undefined) {
       stages.push(createTripwire(plan.resetResponseAfterBytes, () => res.socket?.destroy()));
     }
@@ -366,7 +387,8 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
     const entry = (stats.byOperation[record.op] ??= { count: 0, byStatus: {} });
     entry.count++;
     entry.byStatus[String(record.status)] = (entry.byStatus[String(record.status)] ?? 0) + 1;
-    if (record.code !== undefined) stats.errorsByCode[record.code] = (stats.errorsByCode[record.code] ?? 0) + 1;
+    if (record.code !== undefined)
+      stats.errorsByCode[record.code] = (stats.errorsByCode[record.code] ?? 0) + 1;
   }
 }
 
@@ -374,7 +396,11 @@ function toOssError(error: unknown): OssError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') {
     // The client stopped sending mid-body: OSS answers 400 IncompleteBody (the client is gone anyway).
-    return new OssError(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+    return new OssError(
+      400,
+      'IncompleteBody',
+      'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+    );
   }
   return errors.internal(error instanceof Error ? `Internal error: ${error.message}` : undefined);
 }

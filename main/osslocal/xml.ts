@@ -45,6 +45,11 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
+  // XML 1.0 (section 4.1) requires character references (`&#39;`, `&#x27;`) to be decoded,
+  // and ali-oss's deleteMulti escapes `'` in keys as `&#39;`. fast-xml-parser decodes them
+  // only with htmlEntities (which also accepts HTML's named entities: lenient, never wrong
+  // for a well-formed document).
+  htmlEntities: true,
   isArray: (name) => name === 'Object' || name === 'Part',
 });
 
@@ -52,7 +57,9 @@ const parser = new XMLParser({
 export function parseXml(text: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = parser.parse(text, true);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+    return typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -62,7 +69,8 @@ export function parseXml(text: string): Record<string, unknown> | undefined {
 export function xmlText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value && typeof value === 'object' && '#text' in value) return String((value as { '#text': unknown })['#text']);
-  if (value === '' || (value && typeof value === 'object' && Object.keys(value).length === 0)) return '';
+  if (value && typeof value === 'object' && '#text' in value) return String(value['#text']);
+  if (value === '' || (value && typeof value === 'object' && Object.keys(value).length === 0))
+    return '';
   return undefined;
 }

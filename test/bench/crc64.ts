@@ -41,7 +41,9 @@ function bestMiBs(mib: number, rounds: number, run: () => void): number {
   return Math.round(best * 10) / 10;
 }
 
-export async function runCrc64Bench(options: Crc64BenchOptions = {}): Promise<Record<string, number>> {
+export async function runCrc64Bench(
+  options: Crc64BenchOptions = {},
+): Promise<Record<string, number>> {
   const mib = options.mib ?? 256;
   const rounds = options.rounds ?? 3;
   const data = randomFillSync(Buffer.allocUnsafeSlow(mib * MiB));
@@ -65,7 +67,8 @@ export async function runCrc64Bench(options: Crc64BenchOptions = {}): Promise<Re
 
   // Doubles as the JIT warm-up, and a bench of a wrong implementation is worthless.
   const expected = theirs();
-  if (ours() !== expected) throw new Error(`crc64 mismatch: ours ${ours()}, crc64-ecma182.js ${expected}`);
+  if (ours() !== expected)
+    throw new Error(`crc64 mismatch: ours ${ours()}, crc64-ecma182.js ${expected}`);
   md5();
 
   const crc64MiBs = bestMiBs(mib, rounds, ours);
@@ -91,7 +94,9 @@ function isMain(): boolean {
 
 if (isMain()) {
   const results = await runCrc64Bench();
-  console.log(`CRC64-ECMA, one core, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+  console.log(
+    `CRC64-ECMA, one core, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+  );
   console.log(`  ours (shared/crc64.ts)  ${results.crc64MiBs} MiB/s`);
   console.log(`  crc64-ecma182.js        ${results.crc64Ecma182MiBs} MiB/s`);
   console.log(`  md5 (node:crypto)       ${results.md5MiBs} MiB/s`);

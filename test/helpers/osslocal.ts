@@ -35,7 +35,9 @@ export interface LocalOss {
  * style uses `http://localhost:PORT` (ali-oss sends `/bucket/key`); virtual-host style uses
  * `http://127.0.0.1:PORT` (ali-oss sends `/key` with `Host: bucket.oss-<region>.aliyuncs.com`).
  */
-export async function startLocalOss(options: Partial<OssLocalServerOptions> = {}): Promise<LocalOss> {
+export async function startLocalOss(
+  options: Partial<OssLocalServerOptions> = {},
+): Promise<LocalOss> {
   const root = options.root ?? mkdtempSync(path.join(tmpdir(), 'osslocal-test-'));
   const server = await OssLocalServer.start({
     credentials: [{ accessKeyId: TEST_ACCESS_KEY_ID, accessKeySecret: TEST_ACCESS_KEY_SECRET }],

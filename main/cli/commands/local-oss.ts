@@ -18,7 +18,9 @@ interface LocalOssFlags {
 export function registerLocalOss(program: Command): void {
   program
     .command('local-oss')
-    .description('run the local OSS-compatible server (storage on this computer, and our test double)')
+    .description(
+      'run the local OSS-compatible server (storage on this computer, and our test double)',
+    )
     .requiredOption('--root <dir>', 'directory for object data and metadata')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <host>', 'address to bind', '127.0.0.1')
@@ -46,17 +48,19 @@ async function runLocalOss(flags: LocalOssFlags): Promise<void> {
     );
   }
   const port = Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${flags.port}".`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0..65535, got "${flags.port}".`);
   let faults: FaultRule[] = [];
   let seed = flags.seed === undefined ? undefined : Number(flags.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got "${flags.seed}".`);
+  if (seed !== undefined && !Number.isSafeInteger(seed))
+    throw new Error(`--seed must be an integer, got "${flags.seed}".`);
   if (flags.faults) {
     const file = path.resolve(flags.faults);
     let json: unknown;
     try {
       json = JSON.parse(await readFile(file, 'utf8'));
     } catch (error) {
-      throw new Error(`Cannot read fault rules from ${file}: ${(error as Error).message}`);
+      throw new Error(`Cannot read fault rules from ${file}: ${(error as Error).message}`, { cause: error });
     }
     const parsed = parseFaultRules(json, file);
     faults = parsed.rules;
@@ -73,7 +77,9 @@ async function runLocalOss(flags: LocalOssFlags): Promise<void> {
     region: flags.region,
   });
   process.stdout.write(`listening on ${server.url}\n`);
-  process.stdout.write(`admin token: ${server.adminToken} (for ${server.url}/-/faults and /-/stats)\n`);
+  process.stdout.write(
+    `admin token: ${server.adminToken} (for ${server.url}/-/faults and /-/stats)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -152,7 +152,12 @@ export function percentDecode(s: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 0x25 /* % */ && i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+    if (
+      c === 0x25 /* % */ &&
+      i + 2 < s.length &&
+      isHex(s.charCodeAt(i + 1)) &&
+      isHex(s.charCodeAt(i + 2))
+    ) {
       bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
       i += 2;
     } else if (c === 0x2b /* + */) {

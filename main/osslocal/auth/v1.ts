@@ -51,6 +51,7 @@ export function canonicalizedResource(
   if (bucket) resource += `${bucket}/${key ?? ''}`;
   const subs = query
     .filter((p) => isSubResource(p.name))
+    .sort((a, b) => compare(a.name, b.name) || compare(a.value, b.value))
     .map((p) => (p.value === '' ? p.name : `${p.name}=${p.value}`));
   return subs.length > 0 ? `${resource}?${subs.join('&')}` : resource;
 }

@@ -33,7 +33,9 @@ export function uriEncode(s: string, keepSlash: boolean): string {
       b === 0x5f ||
       b === 0x7e ||
       (keepSlash && b === 0x2f);
-    out += unreserved ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    out += unreserved
+      ? String.fromCharCode(b)
+      : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
@@ -77,7 +79,8 @@ export function canonicalHeaders(
   const names = new Set<string>(additionalHeaders);
   for (const raw of Object.keys(headers)) {
     const name = raw.toLowerCase();
-    if (name === 'content-type' || name === 'content-md5' || name.startsWith('x-oss-')) names.add(name);
+    if (name === 'content-type' || name === 'content-md5' || name.startsWith('x-oss-'))
+      names.add(name);
   }
   let out = '';
   for (const name of [...names].sort(compare)) out += `${name}:${(headers[name] ?? '').trim()}\n`;
@@ -128,7 +131,12 @@ export function v4SigningKey(accessKeySecret: string, date: string, region: stri
 }
 
 /** hex(HMAC-SHA256(signingKey, StringToSign)). */
-export function v4Signature(accessKeySecret: string, date: string, region: string, stringToSign: string): string {
+export function v4Signature(
+  accessKeySecret: string,
+  date: string,
+  region: string,
+  stringToSign: string,
+): string {
   return createHmac('sha256', v4SigningKey(accessKeySecret, date, region))
     .update(stringToSign, 'utf8')
     .digest('hex');

@@ -11,7 +11,15 @@ import { OssError, errors } from '../errors.js';
 import { parseRawQuery, queryGet, type QueryParam } from './sub-resources.js';
 import type { AuthConfig, AuthMethod, AuthRequest, AuthResult } from './types.js';
 import { v1Signature, v1StringToSign } from './v1.js';
-import { V4_ALGORITHM, V4_PRODUCT, V4_TERMINATOR, v4CanonicalRequest, v4Scope, v4Signature, v4StringToSign } from './v4.js';
+import {
+  V4_ALGORITHM,
+  V4_PRODUCT,
+  V4_TERMINATOR,
+  v4CanonicalRequest,
+  v4Scope,
+  v4Signature,
+  v4StringToSign,
+} from './v4.js';
 
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 /** x-oss-expires bounds for V4 presigned URLs (seconds, at most 7 days). */
@@ -36,7 +44,11 @@ export function verifyRequest(req: AuthRequest, config: AuthConfig): AuthResult 
       'expected "OSS <AccessKeyId>:<Signature>" or "OSS4-HMAC-SHA256 Credential=...,Signature=..."',
     );
   }
-  if (['x-oss-signature-version', 'x-oss-credential', 'x-oss-signature'].some((n) => has(ctx.query, n))) {
+  if (
+    ['x-oss-signature-version', 'x-oss-credential', 'x-oss-signature'].some((n) =>
+      has(ctx.query, n),
+    )
+  ) {
     return verifyV4Query(ctx);
   }
   if (has(ctx.query, 'OSSAccessKeyId') || has(ctx.query, 'Signature')) return verifyV1Query(ctx);
@@ -72,7 +84,8 @@ function verifyV1Header(ctx: Ctx, authorization: string): AuthResult {
   const colon = body.lastIndexOf(':');
   const accessKeyId = colon > 0 ? body.slice(0, colon).trim() : '';
   const provided = colon > 0 ? body.slice(colon + 1).trim() : '';
-  if (!accessKeyId || !provided) throw invalidAuthorization(authorization, 'expected "OSS <AccessKeyId>:<Signature>"');
+  if (!accessKeyId || !provided)
+    throw invalidAuthorization(authorization, 'expected "OSS <AccessKeyId>:<Signature>"');
 
   // The reference: the DATE line is x-oss-date when present, else Date. ali-oss sends only
   // x-oss-date (RFC 1123) and signs it a second time among the x-oss headers.
@@ -100,9 +113,12 @@ function verifyV1Query(ctx: Ctx): AuthResult {
   // A raw '+' in an unencoded base64 signature decodes as a space; base64 has no spaces.
   const provided = queryGet(ctx.query, 'Signature')?.replace(/ /g, '+');
   if (!accessKeyId || !expires || !provided) {
-    throw errors.accessDenied('Query string authentication requires the Signature, Expires and OSSAccessKeyId parameters');
+    throw errors.accessDenied(
+      'Query string authentication requires the Signature, Expires and OSSAccessKeyId parameters',
+    );
   }
-  if (!/^\d{1,15}$/.test(expires)) throw errors.invalidArgument('Expires must be a Unix time in seconds.', 'Expires', expires);
+  if (!/^\d{1,15}$/.test(expires))
+    throw errors.invalidArgument('Expires must be a Unix time in seconds.', 'Expires', expires);
   const expiresMs = Number(expires) * 1000;
   if (ctx.now > expiresMs) throw expired(expiresMs, ctx.now);
 
@@ -132,19 +148,40 @@ function verifyV4Header(ctx: Ctx, authorization: string): AuthResult {
 
   // TimeStamp is x-oss-date (yyyymmddTHHMMssZ); a Date header (RFC 1123) stands in for it.
   const date = headerDate(ctx);
-  const time = parseRequestDate(date.value, date.name, date.name === 'x-oss-date' ? 'iso' : 'rfc1123');
+  const time = parseRequestDate(
+    date.value,
+    date.name,
+    date.name === 'x-oss-date' ? 'iso' : 'rfc1123',
+  );
   const timestamp = formatIsoBasic(time);
   checkSkew(ctx, time);
   checkScopeDate(scope.date, timestamp);
 
-  const cred = resolveCredential(ctx, scope.accessKeyId, headerOrQueryToken(ctx, 'x-oss-security-token'));
-  return checkV4(ctx, cred, scope, timestamp, fields.additionalHeaders, fields.signature, undefined, 'v4-header');
+  const cred = resolveCredential(
+    ctx,
+    scope.accessKeyId,
+    headerOrQueryToken(ctx, 'x-oss-security-token'),
+  );
+  return checkV4(
+    ctx,
+    cred,
+    scope,
+    timestamp,
+    fields.additionalHeaders,
+    fields.signature,
+    undefined,
+    'v4-header',
+  );
 }
 
 function verifyV4Query(ctx: Ctx): AuthResult {
   const version = queryGet(ctx.query, 'x-oss-signature-version');
   if (version !== undefined && version !== V4_ALGORITHM) {
-    throw errors.invalidArgument(`x-oss-signature-version must be ${V4_ALGORITHM}.`, 'x-oss-signature-version', version);
+    throw errors.invalidArgument(
+      `x-oss-signature-version must be ${V4_ALGORITHM}.`,
+      'x-oss-signature-version',
+      version,
+    );
   }
   const credential = queryGet(ctx.query, 'x-oss-credential');
   const dateValue = queryGet(ctx.query, 'x-oss-date');
@@ -157,7 +194,11 @@ function verifyV4Query(ctx: Ctx): AuthResult {
   }
   const scope = parseCredential(credential, 'x-oss-credential');
   const time = parseRequestDate(dateValue, 'x-oss-date', 'iso');
-  if (!/^\d{1,7}$/.test(expiresValue) || Number(expiresValue) < 1 || Number(expiresValue) > V4_MAX_EXPIRES_S) {
+  if (
+    !/^\d{1,7}$/.test(expiresValue) ||
+    Number(expiresValue) < 1 ||
+    Number(expiresValue) > V4_MAX_EXPIRES_S
+  ) {
     throw errors.invalidArgument(
       `x-oss-expires must be an integer number of seconds from 1 to ${V4_MAX_EXPIRES_S}.`,
       'x-oss-expires',
@@ -171,9 +212,24 @@ function verifyV4Query(ctx: Ctx): AuthResult {
   if (ctx.now > expiresMs) throw expired(expiresMs, ctx.now);
 
   const additional = queryGet(ctx.query, 'x-oss-additional-headers');
-  const additionalHeaders = additional ? parseAdditionalHeaders(additional, 'x-oss-additional-headers', additional) : [];
-  const cred = resolveCredential(ctx, scope.accessKeyId, headerOrQueryToken(ctx, 'x-oss-security-token'));
-  return checkV4(ctx, cred, scope, dateValue, additionalHeaders, provided, 'x-oss-signature', 'v4-query');
+  const additionalHeaders = additional
+    ? parseAdditionalHeaders(additional, 'x-oss-additional-headers', additional)
+    : [];
+  const cred = resolveCredential(
+    ctx,
+    scope.accessKeyId,
+    headerOrQueryToken(ctx, 'x-oss-security-token'),
+  );
+  return checkV4(
+    ctx,
+    cred,
+    scope,
+    dateValue,
+    additionalHeaders,
+    provided,
+    'x-oss-signature',
+    'v4-query',
+  );
 }
 
 function checkV4(
@@ -195,9 +251,17 @@ function checkV4(
     additionalHeaders,
     ...(excludeQuery === undefined ? {} : { excludeQuery }),
   });
-  const stringToSign = v4StringToSign(timestamp, v4Scope(scope.date, scope.region), canonicalRequest);
+  const stringToSign = v4StringToSign(
+    timestamp,
+    v4Scope(scope.date, scope.region),
+    canonicalRequest,
+  );
   const expected = v4Signature(cred.secret, scope.date, scope.region, stringToSign);
-  checkSignature(expected, provided.toLowerCase(), { accessKeyId: cred.accessKeyId, stringToSign, canonicalRequest });
+  checkSignature(expected, provided.toLowerCase(), {
+    accessKeyId: cred.accessKeyId,
+    stringToSign,
+    canonicalRequest,
+  });
   return result(cred, method);
 }
 
@@ -229,15 +293,26 @@ function parseV4Authorization(authorization: string): V4Fields {
   return {
     credential,
     signature,
-    additionalHeaders: additional === undefined ? [] : parseAdditionalHeaders(additional, 'Authorization', authorization),
+    additionalHeaders:
+      additional === undefined
+        ? []
+        : parseAdditionalHeaders(additional, 'Authorization', authorization),
   };
 }
 
 /** `a;b`: lower-cased, de-duplicated, sorted (the reference requires that form); no empty names. */
-function parseAdditionalHeaders(value: string, argumentName: string, argumentValue: string): string[] {
+function parseAdditionalHeaders(
+  value: string,
+  argumentName: string,
+  argumentValue: string,
+): string[] {
   const names = value.split(';').map((n) => n.trim().toLowerCase());
   if (names.some((n) => n === '')) {
-    throw errors.invalidArgument('AdditionalHeaders must not contain an empty header name.', argumentName, argumentValue);
+    throw errors.invalidArgument(
+      'AdditionalHeaders must not contain an empty header name.',
+      argumentName,
+      argumentValue,
+    );
   }
   return [...new Set(names)].sort();
 }
@@ -260,12 +335,19 @@ function parseCredential(credential: string, argumentName: string): Scope {
   }
   const [date, region, product, terminator] = parts.slice(-4) as [string, string, string, string];
   const accessKeyId = parts.slice(0, -4).join('/');
-  if (!/^\d{8}$/.test(date)) throw errors.accessDenied(`Invalid signing date in ${argumentName}: ${date}, expected yyyymmdd.`);
+  if (!/^\d{8}$/.test(date))
+    throw errors.accessDenied(
+      `Invalid signing date in ${argumentName}: ${date}, expected yyyymmdd.`,
+    );
   if (product !== V4_PRODUCT) {
-    throw errors.accessDenied(`Invalid signing product in ${argumentName}: ${product}, expected ${V4_PRODUCT}.`);
+    throw errors.accessDenied(
+      `Invalid signing product in ${argumentName}: ${product}, expected ${V4_PRODUCT}.`,
+    );
   }
   if (terminator !== V4_TERMINATOR) {
-    throw errors.accessDenied(`Invalid terminator in ${argumentName}: ${terminator}, expected ${V4_TERMINATOR}.`);
+    throw errors.accessDenied(
+      `Invalid terminator in ${argumentName}: ${terminator}, expected ${V4_TERMINATOR}.`,
+    );
   }
   return { accessKeyId, date, region };
 }
@@ -286,16 +368,26 @@ function headerDate(ctx: Ctx): { name: string; value: string } {
   if (ossDate !== undefined && ossDate !== '') return { name: 'x-oss-date', value: ossDate };
   const date = ctx.headers['date'];
   if (date !== undefined && date !== '') return { name: 'Date', value: date };
-  throw errors.accessDenied('The request must contain a valid Date or x-oss-date header for signature authentication.');
+  throw errors.accessDenied(
+    'The request must contain a valid Date or x-oss-date header for signature authentication.',
+  );
 }
 
 /** RFC 1123 (`Tue, 20 Dec 2022 08:48:18 GMT`) and/or ISO 8601 basic (`20221220T084818Z`). */
 function parseRequestDate(value: string, name: string, format: 'any' | 'iso' | 'rfc1123'): number {
   const ms =
-    format === 'iso' ? parseIsoBasic(value) : format === 'rfc1123' ? parseRfc1123(value) : (parseRfc1123(value) ?? parseIsoBasic(value));
+    format === 'iso'
+      ? parseIsoBasic(value)
+      : format === 'rfc1123'
+        ? parseRfc1123(value)
+        : (parseRfc1123(value) ?? parseIsoBasic(value));
   if (ms === undefined) {
     const expected =
-      format === 'iso' ? 'yyyymmddTHHMMssZ' : format === 'rfc1123' ? 'an RFC 1123 GMT date' : 'an RFC 1123 GMT date or yyyymmddTHHMMssZ';
+      format === 'iso'
+        ? 'yyyymmddTHHMMssZ'
+        : format === 'rfc1123'
+          ? 'an RFC 1123 GMT date'
+          : 'an RFC 1123 GMT date or yyyymmddTHHMMssZ';
     throw errors.accessDenied(`Invalid ${name} "${value}": expected ${expected}.`);
   }
   return ms;
@@ -304,7 +396,10 @@ function parseRequestDate(value: string, name: string, format: 'any' | 'iso' | '
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function parseRfc1123(value: string): number | undefined {
-  const m = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(value.trim());
+  const m =
+    /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(
+      value.trim(),
+    );
   if (!m) return undefined;
   const month = MONTHS.indexOf(m[2] ?? '');
   if (month === -1) return undefined;
@@ -314,11 +409,25 @@ function parseRfc1123(value: string): number | undefined {
 function parseIsoBasic(value: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value.trim());
   if (!m) return undefined;
-  return utc(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return utc(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+  );
 }
 
 // Round-trips the fields so "Feb 30" or "25:00:00" is refused rather than normalized.
-function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
+function utc(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+): number | undefined {
   const ms = Date.UTC(y, mo, d, h, mi, s);
   const t = new Date(ms);
   const same =
@@ -332,7 +441,10 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number)
 }
 
 function formatIsoBasic(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 function checkSkew(ctx: Ctx, requestTime: number): void {
@@ -347,7 +459,11 @@ function headerOrQueryToken(ctx: Ctx, queryName: string): string | undefined {
   const header = ctx.headers['x-oss-security-token'];
   const query = queryGet(ctx.query, queryName);
   if (header !== undefined && query !== undefined) {
-    throw errors.invalidArgument('The security token must not be in both the header and the query string.', queryName, query);
+    throw errors.invalidArgument(
+      'The security token must not be in both the header and the query string.',
+      queryName,
+      query,
+    );
   }
   return header ?? query;
 }
@@ -372,9 +488,14 @@ function resolveCredential(ctx: Ctx, accessKeyId: string, token: string | undefi
     });
   }
   if (ctx.now > sts.expiration) {
-    throw new OssError(403, 'SecurityTokenExpired', 'The security token you provided has expired.', {
-      OSSAccessKeyId: accessKeyId,
-    });
+    throw new OssError(
+      403,
+      'SecurityTokenExpired',
+      'The security token you provided has expired.',
+      {
+        OSSAccessKeyId: accessKeyId,
+      },
+    );
   }
   return { accessKeyId, secret: sts.accessKeySecret, securityToken: token };
 }
@@ -422,20 +543,34 @@ function result(cred: Resolved, method: AuthMethod): AuthResult {
 // Errors and small helpers
 
 function invalidAuthorization(value: string, detail: string): OssError {
-  return errors.invalidArgument(`Authorization header is invalid: ${detail}.`, 'Authorization', value);
+  return errors.invalidArgument(
+    `Authorization header is invalid: ${detail}.`,
+    'Authorization',
+    value,
+  );
 }
 
 function invalidAccessKeyId(accessKeyId: string): OssError {
-  return new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {
-    OSSAccessKeyId: accessKeyId,
-  });
+  return new OssError(
+    403,
+    'InvalidAccessKeyId',
+    'The OSS Access Key Id you provided does not exist in our records.',
+    {
+      OSSAccessKeyId: accessKeyId,
+    },
+  );
 }
 
 function tooSkewed(requestTime: number, now: number): OssError {
-  return new OssError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
-    RequestTime: new Date(requestTime).toISOString(),
-    ServerTime: new Date(now).toISOString(),
-  });
+  return new OssError(
+    403,
+    'RequestTimeTooSkewed',
+    'The difference between the request time and the current time is too large.',
+    {
+      RequestTime: new Date(requestTime).toISOString(),
+      ServerTime: new Date(now).toISOString(),
+    },
+  );
 }
 
 function expired(expiresMs: number, now: number): OssError {
@@ -461,5 +596,7 @@ function normalizeHeaders(headers: AuthRequest['headers']): Record<string, strin
 
 /** OSS's StringToSignBytes: the UTF-8 bytes as space-separated hex pairs. */
 function hexBytes(s: string): string {
-  return Buffer.from(s, 'utf8').toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(s, 'utf8')
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 }

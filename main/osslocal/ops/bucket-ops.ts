@@ -74,7 +74,9 @@ export async function putBucket(backend: Backend, req: OpRequest): Promise<OssRe
     createdMs: backend.now(),
   });
   if (!created) {
-    throw new OssError(409, 'BucketAlreadyExists', 'The requested bucket name is not available.', { BucketName: name });
+    throw new OssError(409, 'BucketAlreadyExists', 'The requested bucket name is not available.', {
+      BucketName: name,
+    });
   }
   return emptyResponse(200, { Location: `/${name}` });
 }
@@ -114,7 +116,13 @@ export function getBucketInfo(backend: Backend, req: OpRequest): OssResponse {
         ['Owner', ownerXml(backend)],
         ['AccessControlList', [['Grant', 'private']]],
         ['ServerSideEncryptionRule', [['SSEAlgorithm', 'None']]],
-        ['BucketPolicy', [['LogBucket', ''], ['LogPrefix', '']]],
+        [
+          'BucketPolicy',
+          [
+            ['LogBucket', ''],
+            ['LogPrefix', ''],
+          ],
+        ],
       ],
     ],
   ]);

@@ -56,7 +56,8 @@ export async function readSmallBody(body: Readable, limit = MAX_XML_BODY): Promi
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new OssError(400, 'EntityTooLarge', `The request body is larger than ${limit} bytes.`);
+    if (size > limit)
+      throw new OssError(400, 'EntityTooLarge', `The request body is larger than ${limit} bytes.`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -67,15 +68,24 @@ export function checkBodyLength(headers: IncomingHttpHeaders, max = MAX_OBJECT_S
   const length = header(headers, 'content-length');
   if (length === undefined) {
     if (header(headers, 'transfer-encoding') === undefined) {
-      throw new OssError(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+      throw new OssError(
+        411,
+        'MissingContentLength',
+        'You must provide the Content-Length HTTP header.',
+      );
     }
     return;
   }
   if (Number(length) > max) {
-    throw new OssError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', {
-      MaxSizeAllowed: String(max),
-      ProposedSize: length,
-    });
+    throw new OssError(
+      400,
+      'EntityTooLarge',
+      'Your proposed upload exceeds the maximum allowed object size.',
+      {
+        MaxSizeAllowed: String(max),
+        ProposedSize: length,
+      },
+    );
   }
 }
 
@@ -84,7 +94,8 @@ export function checkContentMd5(headers: IncomingHttpHeaders, md5Hex: string): v
   const expected = header(headers, 'content-md5');
   if (expected === undefined) return;
   const decoded = Buffer.from(expected, 'base64');
-  if (decoded.length !== 16) throw errors.invalidDigest('The Content-MD5 you specified is not a valid base64 MD5.');
+  if (decoded.length !== 16)
+    throw errors.invalidDigest('The Content-MD5 you specified is not a valid base64 MD5.');
   if (decoded.toString('hex') !== md5Hex) {
     throw errors.invalidDigest('The Content-MD5 you specified did not match what was received.');
   }
@@ -95,7 +106,11 @@ export function forbidsOverwrite(headers: IncomingHttpHeaders): boolean {
 }
 
 export function fileAlreadyExists(): OssError {
-  return new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.');
+  return new OssError(
+    409,
+    'FileAlreadyExists',
+    'The object you specified already exists and can not be overwritten.',
+  );
 }
 
 export function storageClassFrom(headers: IncomingHttpHeaders, fallback: string): string {
@@ -132,9 +147,16 @@ export function objectHeadersFrom(headers: IncomingHttpHeaders): {
       userMeta[name] = Array.isArray(value) ? value.join(',') : value;
     }
   }
-  const metaBytes = Object.entries(userMeta).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  const metaBytes = Object.entries(userMeta).reduce(
+    (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
   if (metaBytes > 8 * 1024) {
-    throw errors.invalidArgument('The user metadata (x-oss-meta-*) exceeds 8 KB.', 'x-oss-meta-*', String(metaBytes));
+    throw errors.invalidArgument(
+      'The user metadata (x-oss-meta-*) exceeds 8 KB.',
+      'x-oss-meta-*',
+      String(metaBytes),
+    );
   }
   return { headers: stored, userMeta };
 }
@@ -172,12 +194,22 @@ export function objectHeaders(object: ObjectRecord): Record<string, string> {
 }
 
 /** An integer query parameter in [min, max], or the default; anything else is InvalidArgument. */
-export function intParam(query: Map<string, string>, name: string, min: number, max: number, fallback: number): number {
+export function intParam(
+  query: Map<string, string>,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   const text = query.get(name);
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw errors.invalidArgument(`Argument ${name} must be an integer between ${min} and ${max}.`, name, text);
+    throw errors.invalidArgument(
+      `Argument ${name} must be an integer between ${min} and ${max}.`,
+      name,
+      text,
+    );
   }
   return value;
 }
@@ -199,7 +231,8 @@ export function emptyResponse(status: number, headers: Record<string, string> = 
 export function keyEncoder(query: Map<string, string>): (text: string) => string {
   const type = query.get('encoding-type');
   if (type === undefined) return (text) => text;
-  if (type !== 'url') throw errors.invalidArgument('The encoding-type must be "url".', 'encoding-type', type);
+  if (type !== 'url')
+    throw errors.invalidArgument('The encoding-type must be "url".', 'encoding-type', type);
   return (text) => encodeURIComponent(text);
 }
 
@@ -217,18 +250,32 @@ export function parseCopySource(headers: IncomingHttpHeaders): { bucket: string;
   const trimmed = path.startsWith('/') ? path.slice(1) : path;
   const slash = trimmed.indexOf('/');
   if (slash <= 0 || slash === trimmed.length - 1) {
-    throw errors.invalidArgument('x-oss-copy-source must be /bucket/key.', 'x-oss-copy-source', raw);
+    throw errors.invalidArgument(
+      'x-oss-copy-source must be /bucket/key.',
+      'x-oss-copy-source',
+      raw,
+    );
   }
   try {
-    return { bucket: decodeURIComponent(trimmed.slice(0, slash)), key: decodeURIComponent(trimmed.slice(slash + 1)) };
+    return {
+      bucket: decodeURIComponent(trimmed.slice(0, slash)),
+      key: decodeURIComponent(trimmed.slice(slash + 1)),
+    };
   } catch {
-    throw errors.invalidArgument('x-oss-copy-source is not valid percent-encoded UTF-8.', 'x-oss-copy-source', raw);
+    throw errors.invalidArgument(
+      'x-oss-copy-source is not valid percent-encoded UTF-8.',
+      'x-oss-copy-source',
+      raw,
+    );
   }
 }
 
 /**
  * If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since (or their
  * x-oss-copy-source-* forms). Returns 304 when not modified; throws 412 on a failed precondition.
+ * The copy forms answer the same way: per the OSS API reference (CopyObject request headers),
+ * a matching x-oss-copy-source-if-none-match or an unmet x-oss-copy-source-if-modified-since
+ * gives 304 Not Modified, not 412 as in S3; the callers turn 304 into a NotModified reply.
  */
 export function checkConditions(
   headers: IncomingHttpHeaders,
@@ -237,23 +284,32 @@ export function checkConditions(
 ): 304 | undefined {
   const etag = object.etag.toUpperCase();
   const failed = (name: string): OssError =>
-    new OssError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold.', {
-      Condition: name,
-    });
+    new OssError(
+      412,
+      'PreconditionFailed',
+      'At least one of the pre-conditions you specified did not hold.',
+      {
+        Condition: name,
+      },
+    );
   const ifMatch = header(headers, `${prefix}if-match`);
   if (ifMatch !== undefined && !etagMatches(ifMatch, etag)) throw failed(`${prefix}If-Match`);
   const ifUnmodified = dateHeader(headers, `${prefix}if-unmodified-since`);
-  if (ifUnmodified !== undefined && ifMatch === undefined && object.lastModifiedMs > ifUnmodified + 999) {
+  if (
+    ifUnmodified !== undefined &&
+    ifMatch === undefined &&
+    object.lastModifiedMs > ifUnmodified + 999
+  ) {
     throw failed(`${prefix}If-Unmodified-Since`);
   }
   const ifNoneMatch = header(headers, `${prefix}if-none-match`);
-  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
-    if (prefix !== '') throw failed(`${prefix}If-None-Match`);
-    return 304;
-  }
+  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) return 304;
   const ifModified = dateHeader(headers, `${prefix}if-modified-since`);
-  if (ifModified !== undefined && ifNoneMatch === undefined && object.lastModifiedMs <= ifModified + 999) {
-    if (prefix !== '') throw failed(`${prefix}If-Modified-Since`);
+  if (
+    ifModified !== undefined &&
+    ifNoneMatch === undefined &&
+    object.lastModifiedMs <= ifModified + 999
+  ) {
     return 304;
   }
   return undefined;

@@ -1,6 +1,12 @@
 import type { OssResponse } from '../http-types.js';
 import type { OssOperation } from '../operations.js';
-import { deleteBucket, getBucketInfo, getBucketLocation, listBuckets, putBucket } from './bucket-ops.js';
+import {
+  deleteBucket,
+  getBucketInfo,
+  getBucketLocation,
+  listBuckets,
+  putBucket,
+} from './bucket-ops.js';
 import type { Backend, OpRequest } from './common.js';
 import { listObjects, listObjectsV2 } from './list-ops.js';
 import {
@@ -12,7 +18,14 @@ import {
   uploadPart,
   uploadPartCopy,
 } from './multipart-ops.js';
-import { copyObject, deleteMultipleObjects, deleteObject, getObject, getObjectMeta, putObject } from './object-ops.js';
+import {
+  copyObject,
+  deleteMultipleObjects,
+  deleteObject,
+  getObject,
+  getObjectMeta,
+  putObject,
+} from './object-ops.js';
 
 type Handler = (backend: Backend, req: OpRequest) => OssResponse | Promise<OssResponse>;
 

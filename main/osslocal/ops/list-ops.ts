@@ -2,9 +2,22 @@ import { errors } from '../errors.js';
 import type { OssResponse } from '../http-types.js';
 import type { ListEntry, ListEntryObject } from '../store/metadata-store.js';
 import type { XmlChild } from '../xml.js';
-import { intParam, isoDate, keyEncoder, quoted, requireBucket, xmlResponse, type Backend, type OpRequest } from './common.js';
+import {
+  intParam,
+  isoDate,
+  keyEncoder,
+  quoted,
+  requireBucket,
+  xmlResponse,
+  type Backend,
+  type OpRequest,
+} from './common.js';
 
-function contents(entry: ListEntryObject, encode: (s: string) => string, owner: XmlChild): XmlChild {
+function contents(
+  entry: ListEntryObject,
+  encode: (s: string) => string,
+  owner: XmlChild,
+): XmlChild {
   return [
     'Contents',
     [
@@ -19,7 +32,11 @@ function contents(entry: ListEntryObject, encode: (s: string) => string, owner: 
   ];
 }
 
-function entriesXml(entries: readonly ListEntry[], encode: (s: string) => string, owner: XmlChild): XmlChild[] {
+function entriesXml(
+  entries: readonly ListEntry[],
+  encode: (s: string) => string,
+  owner: XmlChild,
+): XmlChild[] {
   const objects: XmlChild[] = [];
   const prefixes: XmlChild[] = [];
   for (const entry of entries) {
@@ -97,7 +114,11 @@ function encodeToken(after: string): string {
 function decodeToken(token: string): string {
   const text = Buffer.from(token, 'base64url').toString('utf8');
   if (!text.startsWith('v1:') || Buffer.from(text, 'utf8').toString('base64url') !== token) {
-    throw errors.invalidArgument('The continuation token provided is incorrect.', 'continuation-token', token);
+    throw errors.invalidArgument(
+      'The continuation token provided is incorrect.',
+      'continuation-token',
+      token,
+    );
   }
   return text.slice(3);
 }

@@ -3,7 +3,12 @@ import { crc64Combine, crc64ToString, parseCrc64 } from '../../../shared/crc64.j
 import { OssError, errors } from '../errors.js';
 import type { OssResponse } from '../http-types.js';
 import { validateObjectKey } from '../request.js';
-import { ConflictError, type ObjectRecord, type PartRecord, type UploadRecord } from '../store/metadata-store.js';
+import {
+  ConflictError,
+  type ObjectRecord,
+  type PartRecord,
+  type UploadRecord,
+} from '../store/metadata-store.js';
 import { parseXml, xmlText } from '../xml.js';
 import {
   checkBodyLength,
@@ -38,7 +43,8 @@ export const MAX_PART_NUMBER = 10_000;
 export function initiateMultipartUpload(backend: Backend, req: OpRequest): OssResponse {
   const bucket = requireBucket(backend, req.bucket);
   const key = req.key as string;
-  if (forbidsOverwrite(req.headers) && backend.meta.getObject(bucket.name, key)) throw fileAlreadyExists();
+  if (forbidsOverwrite(req.headers) && backend.meta.getObject(bucket.name, key))
+    throw fileAlreadyExists();
   const { headers, userMeta } = objectHeadersFrom(req.headers);
   const upload: UploadRecord = {
     uploadId: randomBytes(16).toString('hex').toUpperCase(),
@@ -63,13 +69,15 @@ export function initiateMultipartUpload(backend: Backend, req: OpRequest): OssRe
 function requireUpload(backend: Backend, req: OpRequest): UploadRecord {
   const uploadId = req.query.get('uploadId') ?? '';
   const upload = backend.meta.getUpload(uploadId);
-  if (!upload || upload.bucket !== req.bucket || upload.key !== req.key) throw errors.noSuchUpload(uploadId);
+  if (!upload || upload.bucket !== req.bucket || upload.key !== req.key)
+    throw errors.noSuchUpload(uploadId);
   return upload;
 }
 
 function partNumberOf(req: OpRequest): number {
   const text = req.query.get('partNumber');
-  if (text === undefined) throw errors.invalidArgument('The partNumber parameter is required.', 'partNumber', '');
+  if (text === undefined)
+    throw errors.invalidArgument('The partNumber parameter is required.', 'partNumber', '');
   return intParam(req.query, 'partNumber', 1, MAX_PART_NUMBER, 1);
 }
 
@@ -138,7 +146,12 @@ export async function uploadPartCopy(backend: Backend, req: OpRequest): Promise<
   let end = object.size - 1;
   if (rangeHeader !== undefined) {
     const range = parseRange(rangeHeader, object.size, 'standard');
-    if (!range) throw errors.invalidArgument('Invalid x-oss-copy-source-range.', 'x-oss-copy-source-range', rangeHeader);
+    if (!range)
+      throw errors.invalidArgument(
+        'Invalid x-oss-copy-source-range.',
+        'x-oss-copy-source-range',
+        rangeHeader,
+      );
     ({ start, end } = range);
   }
   const blob = await backend.blobs.write(backend.blobs.read(object.segments, start, end));
@@ -160,7 +173,11 @@ async function requestedParts(req: OpRequest): Promise<RequestedPart[] | 'all'> 
   const body = await readSmallBody(req.body);
   if (header(req.headers, 'x-oss-complete-all')?.toLowerCase() === 'yes') {
     if (body.length > 0) {
-      throw errors.invalidArgument('With x-oss-complete-all: yes the request body must be empty.', 'x-oss-complete-all', 'yes');
+      throw errors.invalidArgument(
+        'With x-oss-complete-all: yes the request body must be empty.',
+        'x-oss-complete-all',
+        'yes',
+      );
     }
     return 'all';
   }
@@ -177,7 +194,10 @@ async function requestedParts(req: OpRequest): Promise<RequestedPart[] | 'all'> 
   });
 }
 
-export async function completeMultipartUpload(backend: Backend, req: OpRequest): Promise<OssResponse> {
+export async function completeMultipartUpload(
+  backend: Backend,
+  req: OpRequest,
+): Promise<OssResponse> {
   const bucket = requireBucket(backend, req.bucket);
   const upload = requireUpload(backend, req);
   const wanted = await requestedParts(req);
@@ -187,11 +207,16 @@ export async function completeMultipartUpload(backend: Backend, req: OpRequest):
     if (chosen.length === 0) throw errors.malformedXml('The upload has no parts to complete.');
     chosen.forEach((part, i) => {
       if (i < chosen.length - 1 && part.size < MIN_PART_SIZE) {
-        throw new OssError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size.', {
-          PartNumber: String(part.partNumber),
-          MinSizeAllowed: String(MIN_PART_SIZE),
-          ProposedSize: String(part.size),
-        });
+        throw new OssError(
+          400,
+          'EntityTooSmall',
+          'Your proposed upload is smaller than the minimum allowed size.',
+          {
+            PartNumber: String(part.partNumber),
+            MinSizeAllowed: String(MIN_PART_SIZE),
+            ProposedSize: String(part.size),
+          },
+        );
       }
     });
     const md5s = createHash('md5');
@@ -222,7 +247,8 @@ export async function completeMultipartUpload(backend: Backend, req: OpRequest):
     result = backend.meta.completeUpload(upload.uploadId, build, { forbidOverwrite: forbid });
   } catch (error) {
     if (error instanceof ConflictError && error.reason === 'exists') throw fileAlreadyExists();
-    if (error instanceof ConflictError && error.reason === 'missing-upload') throw errors.noSuchUpload(upload.uploadId);
+    if (error instanceof ConflictError && error.reason === 'missing-upload')
+      throw errors.noSuchUpload(upload.uploadId);
     throw error;
   }
   await collectGarbage(backend, result.released);
@@ -230,7 +256,10 @@ export async function completeMultipartUpload(backend: Backend, req: OpRequest):
   const encodingType = req.query.get('encoding-type');
   const response = xmlResponse('CompleteMultipartUploadResult', [
     encodingType === undefined ? undefined : ['EncodingType', encodingType],
-    ['Location', `http://${req.host.startsWith(`${bucket.name}.`) ? req.host : `${bucket.name}.${req.host}`}/${encode(result.object.key)}`],
+    [
+      'Location',
+      `http://${req.host.startsWith(`${bucket.name}.`) ? req.host : `${bucket.name}.${req.host}`}/${encode(result.object.key)}`,
+    ],
     ['Bucket', bucket.name],
     ['Key', encode(result.object.key)],
     ['ETag', quoted(result.object.etag)],
@@ -253,7 +282,7 @@ function pickParts(wanted: RequestedPart[], parts: Map<number, PartRecord>): Par
       throw new OssError(
         400,
         'InvalidPart',
-        'One or more of the specified parts could not be found or the specified entity tag might not have matched the part\'s entity tag.',
+        "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
         { PartNumber: String(item.partNumber), ETag: quoted(item.etag) },
       );
     }
@@ -312,7 +341,13 @@ export function listMultipartUploads(backend: Backend, req: OpRequest): OssRespo
   const delimiter = req.query.get('delimiter') ?? '';
   const keyMarker = req.query.get('key-marker') ?? '';
   const uploadIdMarker = keyMarker === '' ? '' : (req.query.get('upload-id-marker') ?? '');
-  const page = backend.meta.listUploads(bucket.name, { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
+  const page = backend.meta.listUploads(bucket.name, {
+    prefix,
+    delimiter,
+    keyMarker,
+    uploadIdMarker,
+    maxUploads,
+  });
   const encode = keyEncoder(req.query);
   const encodingType = req.query.get('encoding-type');
   return xmlResponse('ListMultipartUploadsResult', [

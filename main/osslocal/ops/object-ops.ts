@@ -57,7 +57,9 @@ export async function putObject(backend: Backend, req: OpRequest): Promise<OssRe
     userMeta,
     segments: [[blob.blobId, blob.size]],
   };
-  await commitObject(backend, object, forbid, [blob.blobId], () => checkContentMd5(req.headers, blob.md5));
+  await commitObject(backend, object, forbid, [blob.blobId], () =>
+    checkContentMd5(req.headers, blob.md5),
+  );
   return emptyResponse(200, {
     ETag: quoted(object.etag),
     'x-oss-hash-crc64ecma': object.crc64,
@@ -71,7 +73,11 @@ export async function writeBody(backend: Backend, req: OpRequest) {
     return await backend.blobs.write(req.body, MAX_OBJECT_SIZE);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      throw new OssError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+      throw new OssError(
+        400,
+        'EntityTooLarge',
+        'Your proposed upload exceeds the maximum allowed object size.',
+      );
     }
     throw error;
   }
@@ -95,7 +101,8 @@ export async function commitObject(
   } catch (error) {
     await backend.blobs.remove(newBlobs);
     if (error instanceof ConflictError && error.reason === 'exists') throw fileAlreadyExists();
-    if (error instanceof ConflictError && error.reason === 'missing-bucket') throw errors.noSuchBucket(object.bucket);
+    if (error instanceof ConflictError && error.reason === 'missing-bucket')
+      throw errors.noSuchBucket(object.bucket);
     throw error;
   }
   await collectGarbage(backend, released);
@@ -105,12 +112,17 @@ export function getObject(backend: Backend, req: OpRequest): OssResponse {
   const bucket = requireBucket(backend, req.bucket);
   const object = requireObject(backend, bucket.name, req.key as string);
   const headers = objectHeaders(object);
-  if (checkConditions(req.headers, object) === 304) return emptyResponse(304, pick(headers, ['ETag', 'Last-Modified']));
+  if (checkConditions(req.headers, object) === 304)
+    return emptyResponse(304, pick(headers, ['ETag', 'Last-Modified']));
   for (const [param, name] of RESPONSE_OVERRIDES) {
     const value = req.query.get(param);
     if (value !== undefined) headers[name] = value;
   }
-  const range = parseRange(header(req.headers, 'range'), object.size, header(req.headers, 'x-oss-range-behavior'));
+  const range = parseRange(
+    header(req.headers, 'range'),
+    object.size,
+    header(req.headers, 'x-oss-range-behavior'),
+  );
   if (req.method === 'HEAD') {
     return { status: 200, headers: { ...headers, 'Content-Length': String(object.size) } };
   }
@@ -164,6 +176,10 @@ function pick(headers: Record<string, string>, names: readonly string[]): Record
  * OSS range rules: one valid `bytes=a-b`, `bytes=a-` or `bytes=-n` range gives 206; anything
  * else is ignored (whole object) unless `x-oss-range-behavior: standard`, where an end past
  * the size is clipped and a start past the end is 416 InvalidRange.
+ *
+ * Per the OSS reference ("Use HTTP Range requests to get OSS resources in segments", for a
+ * 1000-byte object): with several ranges (`bytes=0-499,500-999`) only the first one is
+ * served, and a suffix longer than the object (`bytes=-2000`) is out of range, so ignored.
  */
 export function parseRange(
   value: string | undefined,
@@ -172,7 +188,8 @@ export function parseRange(
 ): { start: number; end: number } | undefined {
   if (value === undefined) return undefined;
   const standard = behavior?.toLowerCase() === 'standard';
-  const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+  const text = standard ? value.trim() : (value.split(',')[0] ?? '').trim();
+  const match = /^bytes=(\d*)-(\d*)$/.exec(text);
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
   const invalid = (): undefined => {
     if (standard) {
@@ -186,6 +203,7 @@ export function parseRange(
   if (match[1] === '') {
     const suffix = Number(match[2]);
     if (suffix === 0 || size === 0) return invalid();
+    if (suffix > size && !standard) return undefined;
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(match[1]);
@@ -205,7 +223,10 @@ export async function deleteObject(backend: Backend, req: OpRequest): Promise<Os
   return emptyResponse(204);
 }
 
-export async function deleteMultipleObjects(backend: Backend, req: OpRequest): Promise<OssResponse> {
+export async function deleteMultipleObjects(
+  backend: Backend,
+  req: OpRequest,
+): Promise<OssResponse> {
   const bucket = requireBucket(backend, req.bucket);
   const encode = keyEncoder(req.query);
   const body = await readSmallBody(req.body, 2 * 1024 * 1024);
@@ -216,9 +237,11 @@ export async function deleteMultipleObjects(backend: Backend, req: OpRequest): P
   const parsed = parseXml(body.toString('utf8'));
   const root = parsed?.['Delete'] as { Quiet?: unknown; Object?: unknown[] } | undefined;
   if (!root || !Array.isArray(root.Object) || root.Object.length === 0) throw errors.malformedXml();
-  if (root.Object.length > 1000) throw errors.malformedXml('At most 1000 objects can be deleted in one request.');
+  if (root.Object.length > 1000)
+    throw errors.malformedXml('At most 1000 objects can be deleted in one request.');
   const keys = root.Object.map((entry) => xmlText((entry as { Key?: unknown }).Key));
-  if (keys.some((key) => key === undefined || key === '')) throw errors.malformedXml('Every Object needs a Key.');
+  if (keys.some((key) => key === undefined || key === ''))
+    throw errors.malformedXml('Every Object needs a Key.');
   for (const key of keys) validateObjectKey(key as string);
   const quiet = xmlText(root.Quiet)?.trim().toLowerCase() === 'true';
   await collectGarbage(backend, backend.meta.deleteObjects(bucket.name, keys as string[]));
@@ -239,14 +262,23 @@ export async function copyObject(backend: Backend, req: OpRequest): Promise<OssR
     throw new OssError(304, 'NotModified', 'Not Modified');
   }
   if (sourceObject.size > MAX_COPY_OBJECT_SIZE) {
-    throw new OssError(400, 'InvalidArgument', 'CopyObject copies objects up to 1 GB; use UploadPartCopy.', {
-      ArgumentName: 'x-oss-copy-source',
-      ArgumentValue: header(req.headers, 'x-oss-copy-source') ?? '',
-    });
+    throw new OssError(
+      400,
+      'InvalidArgument',
+      'CopyObject copies objects up to 1 GB; use UploadPartCopy.',
+      {
+        ArgumentName: 'x-oss-copy-source',
+        ArgumentValue: header(req.headers, 'x-oss-copy-source') ?? '',
+      },
+    );
   }
   const directive = (header(req.headers, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
-    throw errors.invalidArgument('x-oss-metadata-directive must be COPY or REPLACE.', 'x-oss-metadata-directive', directive);
+    throw errors.invalidArgument(
+      'x-oss-metadata-directive must be COPY or REPLACE.',
+      'x-oss-metadata-directive',
+      directive,
+    );
   }
   const forbid = forbidsOverwrite(req.headers);
   const meta = directive === 'REPLACE' ? objectHeadersFrom(req.headers) : sourceObject;

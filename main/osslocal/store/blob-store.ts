@@ -67,7 +67,11 @@ export class BlobStore {
     });
     try {
       // flush: the file is fsynced before close, so a rename never publishes unwritten bytes.
-      await pipeline(body, hasher, createWriteStream(tmpPath, { flush: true, highWaterMark: 1 << 20 }));
+      await pipeline(
+        body,
+        hasher,
+        createWriteStream(tmpPath, { flush: true, highWaterMark: 1 << 20 }),
+      );
       await rename(tmpPath, this.pathOf(blobId));
     } catch (error) {
       await rm(tmpPath, { force: true });
@@ -94,12 +98,20 @@ export class BlobStore {
     }
     if (pieces.length === 1) {
       const only = pieces[0] as (typeof pieces)[number];
-      return createReadStream(only.file, { start: only.start, end: only.end, highWaterMark: 1 << 20 });
+      return createReadStream(only.file, {
+        start: only.start,
+        end: only.end,
+        highWaterMark: 1 << 20,
+      });
     }
     // A generator keeps backpressure and stops reading when the consumer goes away.
     async function* concat(): AsyncGenerator<Buffer> {
       for (const piece of pieces) {
-        yield* createReadStream(piece.file, { start: piece.start, end: piece.end, highWaterMark: 1 << 20 });
+        yield* createReadStream(piece.file, {
+          start: piece.start,
+          end: piece.end,
+          highWaterMark: 1 << 20,
+        });
       }
     }
     return Readable.from(concat(), { objectMode: false });

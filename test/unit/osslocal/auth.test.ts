@@ -70,7 +70,7 @@ const STS_TOKEN = 'CAIS+token/with=odd&chars 1';
 const KEYS = [
   'plain.txt',
   '是 空格 +-/\\&*#(1).txt',
-  'emoji/😀🎉 x~y!z\'q.bin',
+  "emoji/😀🎉 x~y!z'q.bin",
   'dir/sub/',
   'a%2Fb=c;d,e@f$g.json',
 ];
@@ -79,7 +79,14 @@ let clock = T0;
 function config(overrides: Partial<AuthConfig> = {}): AuthConfig {
   return {
     credentials: [{ accessKeyId: AK, accessKeySecret: SK }],
-    stsCredentials: [{ accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN, expiration: T0 + 60 * MIN }],
+    stsCredentials: [
+      {
+        accessKeyId: STS_AK,
+        accessKeySecret: STS_SK,
+        securityToken: STS_TOKEN,
+        expiration: T0 + 60 * MIN,
+      },
+    ],
     now: () => clock,
     ...overrides,
   };
@@ -98,7 +105,9 @@ class CaptureError extends Error {
   override name = 'CaptureError';
 }
 
-function client(opts: { style?: Style; v4?: boolean; extra?: Record<string, unknown> } = {}): OssClient {
+function client(
+  opts: { style?: Style; v4?: boolean; extra?: Record<string, unknown> } = {},
+): OssClient {
   return new OSS({
     ...ENDPOINTS[opts.style ?? 'path'],
     region: 'oss-cn-hangzhou',
@@ -117,7 +126,9 @@ function client(opts: { style?: Style; v4?: boolean; extra?: Record<string, unkn
   });
 }
 
-function stsClient(opts: { style?: Style; v4?: boolean; token?: string; ak?: string } = {}): OssClient {
+function stsClient(
+  opts: { style?: Style; v4?: boolean; token?: string; ak?: string } = {},
+): OssClient {
   return client({
     ...opts,
     extra: {
@@ -145,11 +156,16 @@ function call(c: OssClient, method: string, ...args: unknown[]): Promise<unknown
 }
 
 /** What the server would see: path-style `/bucket/key`, or the bucket from the Host. */
-function toAuthRequest(method: string, url: string, headers: Record<string, string | number | undefined> = {}): AuthRequest {
+function toAuthRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string | number | undefined> = {},
+): AuthRequest {
   const m = /^https?:\/\/([^/?#]+)([^?#]*)(?:\?([^#]*))?/.exec(url);
   if (!m) throw new Error(`bad url ${url}`);
   const lower: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) lower[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) lower[k.toLowerCase()] = String(v);
   lower['host'] ??= m[1] ?? '';
   const path = m[2] || '/';
   const vhost = /^(.+)\.oss-[^.]+\.aliyuncs\.com$/.exec(lower['host']);
@@ -183,7 +199,10 @@ function refusal(fn: () => unknown): OssError {
 
 function expectCode(fn: () => unknown, status: number, code: string): OssError {
   const err = refusal(fn);
-  expect({ status: err.status, code: err.code, message: err.message }).toMatchObject({ status, code });
+  expect({ status: err.status, code: err.code, message: err.message }).toMatchObject({
+    status,
+    code,
+  });
   return err;
 }
 
@@ -232,39 +251,69 @@ function objectOps(key: string): Op[] {
     { name: 'DeleteObject', run: (c) => call(c, 'delete', key) },
     { name: 'CopyObject', run: (c) => call(c, 'copy', key, 'src/是 源.txt') },
     { name: 'PutObjectACL', run: (c) => call(c, 'putACL', key, 'private') },
-    { name: 'AppendObject', run: (c) => call(c, 'append', key, Buffer.from('more'), { position: '5' }) },
+    {
+      name: 'AppendObject',
+      run: (c) => call(c, 'append', key, Buffer.from('more'), { position: '5' }),
+    },
     {
       name: 'InitiateMultipartUpload',
       run: (c) => call(c, 'initMultipartUpload', key, { headers: { 'x-oss-meta-a': 'b' } }),
     },
     {
       name: 'UploadPart',
-      run: (c) => call(c, '_uploadPart', key, 'UPLOAD+ID/=', 3, { size: 5, stream: Readable.from([Buffer.from('part3')]) }),
+      run: (c) =>
+        call(c, '_uploadPart', key, 'UPLOAD+ID/=', 3, {
+          size: 5,
+          stream: Readable.from([Buffer.from('part3')]),
+        }),
     },
     {
       name: 'CompleteMultipartUpload',
-      run: (c) => call(c, 'completeMultipartUpload', key, 'UPLOAD+ID/=', [{ number: 1, etag: '"E1"' }]),
+      run: (c) =>
+        call(c, 'completeMultipartUpload', key, 'UPLOAD+ID/=', [{ number: 1, etag: '"E1"' }]),
     },
-    { name: 'AbortMultipartUpload', run: (c) => call(c, 'abortMultipartUpload', key, 'UPLOAD+ID/=') },
+    {
+      name: 'AbortMultipartUpload',
+      run: (c) => call(c, 'abortMultipartUpload', key, 'UPLOAD+ID/='),
+    },
     {
       name: 'ListParts',
-      run: (c) => call(c, 'listParts', key, 'UPLOAD+ID/=', { 'max-parts': 10, 'part-number-marker': 2 }),
+      run: (c) =>
+        call(c, 'listParts', key, 'UPLOAD+ID/=', { 'max-parts': 10, 'part-number-marker': 2 }),
     },
   ];
 }
 
 const BUCKET_OPS: Op[] = [
-  { name: 'ListObjects', run: (c) => call(c, 'list', { prefix: '是/', delimiter: '/', 'max-keys': 10, marker: 'a b' }) },
+  {
+    name: 'ListObjects',
+    run: (c) => call(c, 'list', { prefix: '是/', delimiter: '/', 'max-keys': 10, marker: 'a b' }),
+  },
   {
     name: 'ListObjectsV2 with continuation-token',
     run: (c) =>
-      call(c, 'listV2', { prefix: 'p/', 'continuation-token': 'tok+/=是', 'max-keys': 5, 'start-after': 'x', 'fetch-owner': true }),
+      call(c, 'listV2', {
+        prefix: 'p/',
+        'continuation-token': 'tok+/=是',
+        'max-keys': 5,
+        'start-after': 'x',
+        'fetch-owner': true,
+      }),
   },
-  { name: 'DeleteMultipleObjects', run: (c) => call(c, 'deleteMulti', ['a', '是 空格.txt'], { quiet: true }) },
-  { name: 'ListMultipartUploads', run: (c) => call(c, 'listUploads', { prefix: 'x', 'max-uploads': 3, 'key-marker': 'k' }) },
+  {
+    name: 'DeleteMultipleObjects',
+    run: (c) => call(c, 'deleteMulti', ['a', '是 空格.txt'], { quiet: true }),
+  },
+  {
+    name: 'ListMultipartUploads',
+    run: (c) => call(c, 'listUploads', { prefix: 'x', 'max-uploads': 3, 'key-marker': 'k' }),
+  },
   { name: 'GetBucketInfo', run: (c) => call(c, 'getBucketInfo', BUCKET) },
   { name: 'GetBucketAcl', run: (c) => call(c, 'getBucketACL', BUCKET) },
-  { name: 'ListBuckets (service level)', run: (c) => call(c, 'listBuckets', { prefix: 'te', 'max-keys': 10 }) },
+  {
+    name: 'ListBuckets (service level)',
+    run: (c) => call(c, 'listBuckets', { prefix: 'te', 'max-keys': 10 }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -333,13 +382,22 @@ describe('verifyRequest accepts what ali-oss signs', () => {
     );
     expect(req.headers['authorization']).toContain(',AdditionalHeaders=if-match;range,');
     expect(verifyRequest(req, config()).method).toBe('v4-header');
-    expectCode(() => verifyRequest({ ...req, headers: { ...req.headers, range: 'bytes=0-2' } }, config()), 403, 'SignatureDoesNotMatch');
+    expectCode(
+      () => verifyRequest({ ...req, headers: { ...req.headers, range: 'bytes=0-2' } }, config()),
+      403,
+      'SignatureDoesNotMatch',
+    );
   });
 
   it('V4 Authorization with spaces after the commas (as the reference writes it)', async () => {
-    const req = fromCaptured(await capture(() => call(client({ v4: true }), 'put', 'plain.txt', Buffer.from('x'))));
+    const req = fromCaptured(
+      await capture(() => call(client({ v4: true }), 'put', 'plain.txt', Buffer.from('x'))),
+    );
     const spaced = String(req.headers['authorization']).replace(/,/g, ', ');
-    expect(verifyRequest({ ...req, headers: { ...req.headers, authorization: spaced } }, config()).method).toBe('v4-header');
+    expect(
+      verifyRequest({ ...req, headers: { ...req.headers, authorization: spaced } }, config())
+        .method,
+    ).toBe('v4-header');
   });
 
   it('V4 takes the region from the Credential scope', async () => {
@@ -358,7 +416,9 @@ describe('verifyRequest accepts what ali-oss signs', () => {
       const err = expectCode(() => verifyRequest(req, wrong), 403, 'SignatureDoesNotMatch');
       expect(err.extra['StringToSign']).toBe(v1Spy.mock.results.at(-1)?.value);
       expect(err.extra['OSSAccessKeyId']).toBe(AK);
-      expect(err.extra['SignatureProvided']).toBe(String(req.headers['authorization']).split(':')[1]);
+      expect(err.extra['SignatureProvided']).toBe(
+        String(req.headers['authorization']).split(':')[1],
+      );
     }
 
     const crSpy = vi.spyOn(signUtils, 'getCanonicalRequest');
@@ -380,27 +440,60 @@ describe('presigned URLs', () => {
       for (const key of KEYS) {
         const get = c.signatureUrl(key, {
           expires: 600,
-          response: { 'content-disposition': 'attachment; filename="是 a+b.txt"', 'content-type': 'application/x-foo' },
+          response: {
+            'content-disposition': 'attachment; filename="是 a+b.txt"',
+            'content-type': 'application/x-foo',
+          },
           process: 'image/resize,w_10',
           trafficLimit: 819200,
         });
         expect(get).toContain('OSSAccessKeyId=');
-        expect(verifyRequest(toAuthRequest('GET', get), config())).toEqual({ accessKeyId: AK, method: 'v1-query' });
+        expect(verifyRequest(toAuthRequest('GET', get), config())).toEqual({
+          accessKeyId: AK,
+          method: 'v1-query',
+        });
 
-        const put = c.signatureUrl(key, { expires: 600, method: 'PUT', 'content-type': 'text/plain', 'x-oss-meta-a': 'b' });
-        const putReq = toAuthRequest('PUT', put, { 'Content-Type': 'text/plain', 'x-oss-meta-a': 'b' });
+        const put = c.signatureUrl(key, {
+          expires: 600,
+          method: 'PUT',
+          'content-type': 'text/plain',
+          'x-oss-meta-a': 'b',
+        });
+        const putReq = toAuthRequest('PUT', put, {
+          'Content-Type': 'text/plain',
+          'x-oss-meta-a': 'b',
+        });
         expect(verifyRequest(putReq, config()).method).toBe('v1-query');
         // Whoever uses the URL must send the signed headers.
-        expectCode(() => verifyRequest(toAuthRequest('PUT', put, { 'x-oss-meta-a': 'b' }), config()), 403, 'SignatureDoesNotMatch');
-        expectCode(() => verifyRequest(toAuthRequest('GET', put, putReq.headers), config()), 403, 'SignatureDoesNotMatch');
+        expectCode(
+          () => verifyRequest(toAuthRequest('PUT', put, { 'x-oss-meta-a': 'b' }), config()),
+          403,
+          'SignatureDoesNotMatch',
+        );
+        expectCode(
+          () => verifyRequest({ ...putReq, method: 'GET' }, config()),
+          403,
+          'SignatureDoesNotMatch',
+        );
       }
     }
   });
 
   it('V1 signatureUrl with a sub-resource option', async () => {
-    const url = client().signatureUrl('plain.txt', { subResource: { versionId: 'v+1' }, expires: 60 });
+    const url = client().signatureUrl('plain.txt', {
+      subResource: { versionId: 'v+1' },
+      expires: 60,
+    });
     expect(verifyRequest(toAuthRequest('GET', url), config()).method).toBe('v1-query');
-    expectCode(() => verifyRequest(toAuthRequest('GET', url.replace('versionId=v%2B1', 'versionId=v2')), config()), 403, 'SignatureDoesNotMatch');
+    expectCode(
+      () =>
+        verifyRequest(
+          toAuthRequest('GET', url.replace('versionId=v%2B1', 'versionId=v2')),
+          config(),
+        ),
+      403,
+      'SignatureDoesNotMatch',
+    );
   });
 
   it('V4 signatureUrlV4: headers, additional headers, queries, bare sub-resource', async () => {
@@ -408,21 +501,48 @@ describe('presigned URLs', () => {
       const c = client({ style, v4: true });
       const host = style === 'path' ? 'localhost:9000' : `${BUCKET}.oss-cn-hangzhou.aliyuncs.com`;
       for (const key of KEYS) {
-        const headers = { host, 'content-type': 'text/plain', 'x-oss-meta-x': 'y z', range: 'bytes=0-9' };
+        const headers = {
+          host,
+          'content-type': 'text/plain',
+          'x-oss-meta-x': 'y z',
+          range: 'bytes=0-9',
+        };
         const url = await c.signatureUrlV4(
           'GET',
           600,
-          { headers, queries: { 'response-content-disposition': 'attachment; filename="x y.txt"', versionId: 'v+1', uploads: null } },
+          {
+            headers,
+            queries: {
+              'response-content-disposition': 'attachment; filename="x y.txt"',
+              versionId: 'v+1',
+              uploads: null,
+            },
+          },
           key,
           ['range', 'Host'],
         );
         expect(url).toContain('x-oss-additional-headers=host%3Brange');
         const req = toAuthRequest('GET', url, headers);
         expect(verifyRequest(req, config())).toEqual({ accessKeyId: AK, method: 'v4-query' });
-        expectCode(() => verifyRequest({ ...req, headers: { ...req.headers, range: 'bytes=0-99' } }, config()), 403, 'SignatureDoesNotMatch');
+        expectCode(
+          () =>
+            verifyRequest({ ...req, headers: { ...req.headers, range: 'bytes=0-99' } }, config()),
+          403,
+          'SignatureDoesNotMatch',
+        );
 
-        const put = await c.signatureUrlV4('PUT', 3600, { headers: { 'content-type': 'application/octet-stream' } }, key);
-        expect(verifyRequest(toAuthRequest('PUT', put, { 'content-type': 'application/octet-stream' }), config()).method).toBe('v4-query');
+        const put = await c.signatureUrlV4(
+          'PUT',
+          3600,
+          { headers: { 'content-type': 'application/octet-stream' } },
+          key,
+        );
+        expect(
+          verifyRequest(
+            toAuthRequest('PUT', put, { 'content-type': 'application/octet-stream' }),
+            config(),
+          ).method,
+        ).toBe('v4-query');
       }
     }
   });
@@ -432,9 +552,16 @@ describe('presigned URLs', () => {
     clock = T0 + 600_000;
     expect(verifyRequest(toAuthRequest('GET', url), config()).method).toBe('v1-query');
     clock = T0 + 601_000;
-    const err = expectCode(() => verifyRequest(toAuthRequest('GET', url), config()), 403, 'AccessDenied');
+    const err = expectCode(
+      () => verifyRequest(toAuthRequest('GET', url), config()),
+      403,
+      'AccessDenied',
+    );
     expect(err.message).toBe('Request has expired.');
-    expect(err.extra).toEqual({ Expires: '2024-05-06T07:18:09.000Z', ServerTime: '2024-05-06T07:18:10.000Z' });
+    expect(err.extra).toEqual({
+      Expires: '2024-05-06T07:18:09.000Z',
+      ServerTime: '2024-05-06T07:18:10.000Z',
+    });
   });
 
   it('V4 presigned URL expiry and x-oss-expires range', async () => {
@@ -443,14 +570,25 @@ describe('presigned URLs', () => {
     clock = T0 + 600_000;
     expect(verifyRequest(toAuthRequest('GET', url), config()).method).toBe('v4-query');
     clock = T0 + 601_000;
-    const err = expectCode(() => verifyRequest(toAuthRequest('GET', url), config()), 403, 'AccessDenied');
+    const err = expectCode(
+      () => verifyRequest(toAuthRequest('GET', url), config()),
+      403,
+      'AccessDenied',
+    );
     expect(err.message).toBe('Request has expired.');
-    expect(err.extra).toEqual({ Expires: '2024-05-06T07:18:09.000Z', ServerTime: '2024-05-06T07:18:10.000Z' });
+    expect(err.extra).toEqual({
+      Expires: '2024-05-06T07:18:09.000Z',
+      ServerTime: '2024-05-06T07:18:10.000Z',
+    });
 
     clock = T0;
     for (const bad of [0, 604801]) {
       const badUrl = await c.signatureUrlV4('GET', bad, {}, 'plain.txt');
-      const e = expectCode(() => verifyRequest(toAuthRequest('GET', badUrl), config()), 400, 'InvalidArgument');
+      const e = expectCode(
+        () => verifyRequest(toAuthRequest('GET', badUrl), config()),
+        400,
+        'InvalidArgument',
+      );
       expect(e.extra['ArgumentName']).toBe('x-oss-expires');
     }
     const max = await c.signatureUrlV4('GET', 604800, {}, 'plain.txt');
@@ -461,7 +599,11 @@ describe('presigned URLs', () => {
   it('V4 presigned URL dated in the future is refused', async () => {
     const url = await client({ v4: true }).signatureUrlV4('GET', 60, {}, 'plain.txt');
     clock = T0 - 16 * MIN;
-    expectCode(() => verifyRequest(toAuthRequest('GET', url), config()), 403, 'RequestTimeTooSkewed');
+    expectCode(
+      () => verifyRequest(toAuthRequest('GET', url), config()),
+      403,
+      'RequestTimeTooSkewed',
+    );
     clock = T0 - 14 * MIN;
     expect(verifyRequest(toAuthRequest('GET', url), config()).method).toBe('v4-query');
   });
@@ -469,7 +611,11 @@ describe('presigned URLs', () => {
   it('partial query authentication', () => {
     const url = client().signatureUrl('plain.txt', { expires: 60 });
     const noSig = url.replace(/&Signature=[^&]*/, '');
-    const err = expectCode(() => verifyRequest(toAuthRequest('GET', noSig), config()), 403, 'AccessDenied');
+    const err = expectCode(
+      () => verifyRequest(toAuthRequest('GET', noSig), config()),
+      403,
+      'AccessDenied',
+    );
     expect(err.message).toContain('requires the Signature, Expires and OSSAccessKeyId');
   });
 });
@@ -477,13 +623,26 @@ describe('presigned URLs', () => {
 describe('STS', () => {
   it('accepts the token in every form and reports it', async () => {
     const forms: [string, AuthRequest][] = [
-      ['v1-header', fromCaptured(await capture(() => call(stsClient(), 'put', 'a.txt', Buffer.from('x'))))],
-      ['v4-header', fromCaptured(await capture(() => call(stsClient({ v4: true }), 'get', 'a.txt')))],
+      [
+        'v1-header',
+        fromCaptured(await capture(() => call(stsClient(), 'put', 'a.txt', Buffer.from('x')))),
+      ],
+      [
+        'v4-header',
+        fromCaptured(await capture(() => call(stsClient({ v4: true }), 'get', 'a.txt'))),
+      ],
       ['v1-query', toAuthRequest('GET', stsClient().signatureUrl('a.txt', { expires: 60 }))],
-      ['v4-query', toAuthRequest('GET', await stsClient({ v4: true }).signatureUrlV4('GET', 60, {}, 'a.txt'))],
+      [
+        'v4-query',
+        toAuthRequest('GET', await stsClient({ v4: true }).signatureUrlV4('GET', 60, {}, 'a.txt')),
+      ],
     ];
     for (const [method, req] of forms) {
-      expect(verifyRequest(req, config()), method).toEqual({ accessKeyId: STS_AK, method, securityToken: STS_TOKEN });
+      expect(verifyRequest(req, config()), method).toEqual({
+        accessKeyId: STS_AK,
+        method,
+        securityToken: STS_TOKEN,
+      });
     }
     expect(forms[0]![1].headers['x-oss-security-token']).toBe(STS_TOKEN);
     expect(forms[2]![1].rawQuery).toContain('security-token=');
@@ -493,26 +652,50 @@ describe('STS', () => {
   it('missing token: InvalidAccessKeyId', async () => {
     const req = fromCaptured(await capture(() => call(stsClient(), 'get', 'a.txt')));
     const { ['x-oss-security-token']: _dropped, ...headers } = req.headers;
-    const err = expectCode(() => verifyRequest({ ...req, headers }, config()), 403, 'InvalidAccessKeyId');
+    const err = expectCode(
+      () => verifyRequest({ ...req, headers }, config()),
+      403,
+      'InvalidAccessKeyId',
+    );
     expect(err.extra['OSSAccessKeyId']).toBe(STS_AK);
 
-    const url = stsClient().signatureUrl('a.txt', { expires: 60 }).replace(/&security-token=[^&]*/, '');
+    const url = stsClient()
+      .signatureUrl('a.txt', { expires: 60 })
+      .replace(/&security-token=[^&]*/, '');
     expectCode(() => verifyRequest(toAuthRequest('GET', url), config()), 403, 'InvalidAccessKeyId');
   });
 
   it('wrong token: InvalidSecurityToken (OSS EC 0002-00000006)', async () => {
     for (const v4 of [false, true]) {
-      const req = fromCaptured(await capture(() => call(stsClient({ v4, token: 'another-token' }), 'get', 'a.txt')));
+      const req = fromCaptured(
+        await capture(() => call(stsClient({ v4, token: 'another-token' }), 'get', 'a.txt')),
+      );
       expectCode(() => verifyRequest(req, config()), 403, 'InvalidSecurityToken');
     }
-    const url = await stsClient({ v4: true, token: 'another-token' }).signatureUrlV4('GET', 60, {}, 'a.txt');
-    expectCode(() => verifyRequest(toAuthRequest('GET', url), config()), 403, 'InvalidSecurityToken');
+    const url = await stsClient({ v4: true, token: 'another-token' }).signatureUrlV4(
+      'GET',
+      60,
+      {},
+      'a.txt',
+    );
+    expectCode(
+      () => verifyRequest(toAuthRequest('GET', url), config()),
+      403,
+      'InvalidSecurityToken',
+    );
   });
 
   it('expired token: SecurityTokenExpired', async () => {
     const req = fromCaptured(await capture(() => call(stsClient({ v4: true }), 'get', 'a.txt')));
     const expiredConfig = config({
-      stsCredentials: [{ accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN, expiration: T0 - 1 }],
+      stsCredentials: [
+        {
+          accessKeyId: STS_AK,
+          accessKeySecret: STS_SK,
+          securityToken: STS_TOKEN,
+          expiration: T0 - 1,
+        },
+      ],
     });
     expectCode(() => verifyRequest(req, expiredConfig), 403, 'SecurityTokenExpired');
   });
@@ -548,7 +731,8 @@ describe('refusals', () => {
       const c = client({ v4 });
       const put = fromCaptured(await capture(() => objectOps('是.txt')[0]!.run(c)));
       const ok = (r: AuthRequest) => expect(verifyRequest(r, config()).accessKeyId).toBe(AK);
-      const bad = (r: AuthRequest) => expectCode(() => verifyRequest(r, config()), 403, 'SignatureDoesNotMatch');
+      const bad = (r: AuthRequest) =>
+        expectCode(() => verifyRequest(r, config()), 403, 'SignatureDoesNotMatch');
       ok(put);
       bad({ ...put, headers: { ...put.headers, 'x-oss-meta-author': 'mallory' } });
       bad({ ...put, headers: { ...put.headers, 'x-oss-meta-new': 'added' } });
@@ -558,12 +742,18 @@ describe('refusals', () => {
       bad({ ...put, bucket: 'other-bucket' });
       bad({ ...put, method: 'POST' });
       // Neither signs Cache-Control or User-Agent unless they are AdditionalHeaders.
-      ok({ ...put, headers: { ...put.headers, 'cache-control': 'max-age=1', 'user-agent': 'curl' } });
+      ok({
+        ...put,
+        headers: { ...put.headers, 'cache-control': 'max-age=1', 'user-agent': 'curl' },
+      });
 
       const part = fromCaptured(await capture(() => objectOps('k')[10]!.run(c)));
       ok(part);
       bad({ ...part, rawQuery: part.rawQuery.replace('partNumber=3', 'partNumber=4') });
-      bad({ ...part, rawQuery: part.rawQuery.replace('uploadId=UPLOAD%2BID%2F%3D', 'uploadId=OTHER') });
+      bad({
+        ...part,
+        rawQuery: part.rawQuery.replace('uploadId=UPLOAD%2BID%2F%3D', 'uploadId=OTHER'),
+      });
       // V1 signs only sub-resources; V4 signs every query parameter.
       const extra = { ...part, rawQuery: `${part.rawQuery}&prefix=zzz` };
       if (v4) bad(extra);
@@ -572,15 +762,27 @@ describe('refusals', () => {
   });
 
   it('unknown AccessKeyId', async () => {
-    const req = fromCaptured(await capture(() => call(client({ extra: { accessKeyId: 'LTAIunknown' } }), 'get', 'a.txt')));
+    const req = fromCaptured(
+      await capture(() => call(client({ extra: { accessKeyId: 'LTAIunknown' } }), 'get', 'a.txt')),
+    );
     const err = expectCode(() => verifyRequest(req, config()), 403, 'InvalidAccessKeyId');
     expect(err.extra).toEqual({ OSSAccessKeyId: 'LTAIunknown' });
   });
 
   it('anonymous requests', () => {
-    const anon: AuthRequest = { method: 'GET', bucket: BUCKET, key: 'a.txt', rawQuery: '', headers: { host: 'localhost' } };
+    const anon: AuthRequest = {
+      method: 'GET',
+      bucket: BUCKET,
+      key: 'a.txt',
+      rawQuery: '',
+      headers: { host: 'localhost' },
+    };
     expectCode(() => verifyRequest(anon, config()), 403, 'AccessDenied');
-    const svc = expectCode(() => verifyRequest({ ...anon, bucket: undefined, key: undefined }, config()), 403, 'AccessDenied');
+    const svc = expectCode(
+      () => verifyRequest({ ...anon, bucket: undefined, key: undefined }, config()),
+      403,
+      'AccessDenied',
+    );
     expect(svc.message).toBe('Anonymous access is forbidden for this operation.');
   });
 
@@ -594,7 +796,10 @@ describe('refusals', () => {
       for (const delta of [16 * MIN, -16 * MIN]) {
         clock = T0 + delta;
         const err = expectCode(() => verifyRequest(req, config()), 403, 'RequestTimeTooSkewed');
-        expect(err.extra).toEqual({ RequestTime: '2024-05-06T07:08:09.000Z', ServerTime: new Date(T0 + delta).toISOString() });
+        expect(err.extra).toEqual({
+          RequestTime: '2024-05-06T07:08:09.000Z',
+          ServerTime: new Date(T0 + delta).toISOString(),
+        });
       }
       clock = T0 + 16 * MIN;
       expect(verifyRequest(req, config({ maxSkewMs: 20 * MIN })).accessKeyId).toBe(AK);
@@ -604,29 +809,79 @@ describe('refusals', () => {
   it('missing or unparseable date', async () => {
     const req = fromCaptured(await capture(() => call(client(), 'get', 'a.txt')));
     const { ['x-oss-date']: _date, ...noDate } = req.headers;
-    expect(expectCode(() => verifyRequest({ ...req, headers: noDate }, config()), 403, 'AccessDenied').message).toMatch(/Date or x-oss-date/);
     expect(
-      expectCode(() => verifyRequest({ ...req, headers: { ...req.headers, 'x-oss-date': 'yesterday' } }, config()), 403, 'AccessDenied').message,
+      expectCode(() => verifyRequest({ ...req, headers: noDate }, config()), 403, 'AccessDenied')
+        .message,
+    ).toMatch(/Date or x-oss-date/);
+    expect(
+      expectCode(
+        () =>
+          verifyRequest(
+            { ...req, headers: { ...req.headers, 'x-oss-date': 'yesterday' } },
+            config(),
+          ),
+        403,
+        'AccessDenied',
+      ).message,
     ).toMatch(/Invalid x-oss-date/);
 
     const v4 = fromCaptured(await capture(() => call(client({ v4: true }), 'get', 'a.txt')));
     const rfc = { ...v4.headers, 'x-oss-date': 'Mon, 06 May 2024 07:08:09 GMT' };
-    expect(expectCode(() => verifyRequest({ ...v4, headers: rfc }, config()), 403, 'AccessDenied').message).toMatch(/yyyymmddTHHMMssZ/);
+    expect(
+      expectCode(() => verifyRequest({ ...v4, headers: rfc }, config()), 403, 'AccessDenied')
+        .message,
+    ).toMatch(/yyyymmddTHHMMssZ/);
   });
 
   it('V4 scope: tampered region, date, product, terminator; malformed headers', async () => {
     const req = fromCaptured(await capture(() => call(client({ v4: true }), 'get', 'a.txt')));
     const auth = String(req.headers['authorization']);
     const withAuth = (a: string) => ({ ...req, headers: { ...req.headers, authorization: a } });
-    expectCode(() => verifyRequest(withAuth(auth.replace('/cn-hangzhou/', '/cn-beijing/')), config()), 403, 'SignatureDoesNotMatch');
-    const dateErr = expectCode(() => verifyRequest(withAuth(auth.replace('/20240506/', '/20240505/')), config()), 403, 'AccessDenied');
+    expectCode(
+      () => verifyRequest(withAuth(auth.replace('/cn-hangzhou/', '/cn-beijing/')), config()),
+      403,
+      'SignatureDoesNotMatch',
+    );
+    const dateErr = expectCode(
+      () => verifyRequest(withAuth(auth.replace('/20240506/', '/20240505/')), config()),
+      403,
+      'AccessDenied',
+    );
     expect(dateErr.message).toMatch(/signing date/);
-    expectCode(() => verifyRequest(withAuth(auth.replace('/oss/', '/s3/')), config()), 403, 'AccessDenied');
-    expectCode(() => verifyRequest(withAuth(auth.replace('aliyun_v4_request', 'aws4_request')), config()), 403, 'AccessDenied');
-    expectCode(() => verifyRequest(withAuth(auth.replace(/,Signature=.*/, '')), config()), 400, 'InvalidArgument');
-    expectCode(() => verifyRequest(withAuth(auth.replace(',Signature', ',AdditionalHeaders=host;,Signature')), config()), 400, 'InvalidArgument');
-    expectCode(() => verifyRequest(withAuth(auth.replace(',Signature', ',Foo=bar,Signature')), config()), 400, 'InvalidArgument');
-    expectCode(() => verifyRequest(withAuth(auth.replace(/Signature=[0-9a-f]+/, 'Signature=abc')), config()), 403, 'SignatureDoesNotMatch');
+    expectCode(
+      () => verifyRequest(withAuth(auth.replace('/oss/', '/s3/')), config()),
+      403,
+      'AccessDenied',
+    );
+    expectCode(
+      () => verifyRequest(withAuth(auth.replace('aliyun_v4_request', 'aws4_request')), config()),
+      403,
+      'AccessDenied',
+    );
+    expectCode(
+      () => verifyRequest(withAuth(auth.replace(/,Signature=.*/, '')), config()),
+      400,
+      'InvalidArgument',
+    );
+    expectCode(
+      () =>
+        verifyRequest(
+          withAuth(auth.replace(',Signature', ',AdditionalHeaders=host;,Signature')),
+          config(),
+        ),
+      400,
+      'InvalidArgument',
+    );
+    expectCode(
+      () => verifyRequest(withAuth(auth.replace(',Signature', ',Foo=bar,Signature')), config()),
+      400,
+      'InvalidArgument',
+    );
+    expectCode(
+      () => verifyRequest(withAuth(auth.replace(/Signature=[0-9a-f]+/, 'Signature=abc')), config()),
+      403,
+      'SignatureDoesNotMatch',
+    );
     expectCode(() => verifyRequest(withAuth('OSS no-colon'), config()), 400, 'InvalidArgument');
     expectCode(() => verifyRequest(withAuth('Bearer abc'), config()), 400, 'InvalidArgument');
   });
@@ -665,37 +920,75 @@ describe('canonicalization details', () => {
       bucket: BUCKET,
       key: 'a b.txt',
       rawQuery: 'acl=&max-keys=1',
-      headers: { date, 'content-md5': 'MD5==', 'content-type': 'text/plain', 'x-oss-meta-a': '  b ', authorization: `OSS ${AK}:${sig}` },
+      headers: {
+        date,
+        'content-md5': 'MD5==',
+        'content-type': 'text/plain',
+        'x-oss-meta-a': '  b ',
+        authorization: `OSS ${AK}:${sig}`,
+      },
     };
     expect(verifyRequest(req, config()).method).toBe('v1-header');
   });
 
   it('V1 canonical resource: sorted sub-resources, decoded values, bare keys', () => {
-    const q = parseRawQuery('uploadId=a%2Bb&partNumber=2&prefix=x&uploads&acl=&response-content-type=text%2Fplain%3B+x');
+    const q = parseRawQuery(
+      'uploadId=a%2Bb&partNumber=2&prefix=x&uploads&acl=&response-content-type=text%2Fplain%3B+x',
+    );
     expect(canonicalizedResource(BUCKET, '是 a', q)).toBe(
       `/${BUCKET}/是 a?acl&partNumber=2&response-content-type=text/plain; x&uploadId=a+b&uploads`,
     );
     expect(canonicalizedResource(BUCKET, undefined, q.slice(2, 3))).toBe(`/${BUCKET}/`);
     expect(canonicalizedResource(undefined, undefined, [])).toBe('/');
-    for (const n of ['prefix', 'marker', 'max-keys', 'delimiter', 'list-type', 'start-after', 'fetch-owner', 'encoding-type']) {
+    for (const n of [
+      'prefix',
+      'marker',
+      'max-keys',
+      'delimiter',
+      'list-type',
+      'start-after',
+      'fetch-owner',
+      'encoding-type',
+    ]) {
       expect(isSubResource(n), n).toBe(false);
     }
-    for (const n of ['uploadId', 'partNumber', 'uploads', 'delete', 'objectMeta', 'continuation-token', 'security-token', 'x-oss-process']) {
+    for (const n of [
+      'uploadId',
+      'partNumber',
+      'uploads',
+      'delete',
+      'objectMeta',
+      'continuation-token',
+      'security-token',
+      'x-oss-process',
+    ]) {
       expect(isSubResource(n), n).toBe(true);
     }
   });
 
   it('V4 encoding matches ali-oss encodeString and its query sort', () => {
-    const s = '是 空格 +-/\\&*#(1)!\'~_.😀';
-    expect(uriEncode(s, false)).toBe(encodeURIComponent(s).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`));
+    const s = "是 空格 +-/\\&*#(1)!'~_.😀";
+    expect(uriEncode(s, false)).toBe(
+      encodeURIComponent(s).replace(
+        /[!'()*]/g,
+        (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+      ),
+    );
     expect(uriEncode('/a b/c', true)).toBe('/a%20b/c');
-    expect(canonicalQueryString(parseRawQuery('b=2&a=1&uploads=&x-oss-signature=zz&c+d=e+f'), 'x-oss-signature')).toBe('a=1&b=2&c%20d=e%20f&uploads');
+    expect(
+      canonicalQueryString(
+        parseRawQuery('b=2&a=1&uploads=&x-oss-signature=zz&c+d=e+f'),
+        'x-oss-signature',
+      ),
+    ).toBe('a=1&b=2&c%20d=e%20f&uploads');
   });
 
   it('V1 and V4 signatures equal ali-oss computeSignature / getSignatureV4', () => {
     const text = 'GET\n\n\nMon, 06 May 2024 07:08:09 GMT\n/b/是';
     expect(v1Signature(SK, text)).toBe(signUtils.computeSignature(SK, text));
     const sts = `OSS4-HMAC-SHA256\n20240506T070809Z\n20240506/cn-hangzhou/oss/aliyun_v4_request\n${createHash('sha256').update('x').digest('hex')}`;
-    expect(v4Signature(SK, '20240506', 'cn-hangzhou', sts)).toBe(signUtils.getSignatureV4(SK, '20240506', 'cn-hangzhou', sts));
+    expect(v4Signature(SK, '20240506', 'cn-hangzhou', sts)).toBe(
+      signUtils.getSignatureV4(SK, '20240506', 'cn-hangzhou', sts),
+    );
   });
 });

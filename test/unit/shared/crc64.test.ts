@@ -110,7 +110,17 @@ describe('crc64', () => {
 
   it('matches the oracle on random buffers of many lengths and misaligned views', () => {
     const next = makeRandom(0x5eed);
-    const lengths = [...Array.from({ length: 71 }, (_, i) => i), 127, 128, 129, 1000, 4101, 65549, MiB + 7, 3 * MiB + 1];
+    const lengths = [
+      ...Array.from({ length: 71 }, (_, i) => i),
+      127,
+      128,
+      129,
+      1000,
+      4101,
+      65549,
+      MiB + 7,
+      3 * MiB + 1,
+    ];
     for (const length of lengths) {
       for (let offset = 0; offset < 8; offset++) {
         const data = randomBytes(next, length, offset);
@@ -188,11 +198,23 @@ describe('crc64Combine', () => {
 
   it('agrees with polynomial arithmetic for lengths past 4 GiB', () => {
     const next = makeRandom(1234);
-    const lengths = [0, 1, 8, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 5 * GiB + 3, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER];
+    const lengths = [
+      0,
+      1,
+      8,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 32 + 1,
+      5 * GiB + 3,
+      2 ** 40 + 12345,
+      Number.MAX_SAFE_INTEGER,
+    ];
     for (const len2 of lengths) {
       const crc1 = randomUint64(next);
       const crc2 = randomUint64(next);
-      expect(crc64Combine(crc1, crc2, len2), `len2 ${len2}`).toBe(polynomialCombine(crc1, crc2, len2));
+      expect(crc64Combine(crc1, crc2, len2), `len2 ${len2}`).toBe(
+        polynomialCombine(crc1, crc2, len2),
+      );
     }
   });
 
@@ -230,19 +252,23 @@ describe('crc64Combine', () => {
   });
 
   // About 5 s of hashing: opt in with CRC64_SLOW_TESTS=1.
-  it.skipIf(!process.env.CRC64_SLOW_TESTS)('matches streaming over 5 GiB + 3 zeros', () => {
-    const prefix = ascii('123456789');
-    const block = new Uint8Array(64 * MiB);
-    const blocks = 80; // 80 x 64 MiB = 5 GiB
-    const hasher = new Crc64().update(prefix);
-    for (let k = 0; k < blocks; k++) hasher.update(block);
-    hasher.update(block.subarray(0, 3));
-    const blockCrc = oracle(block);
-    let zerosCrc = blockCrc;
-    for (let k = 1; k < blocks; k++) zerosCrc = crc64Combine(zerosCrc, blockCrc, block.length);
-    zerosCrc = crc64Combine(zerosCrc, oracle(new Uint8Array(3)), 3);
-    expect(crc64Combine(crc64(prefix), zerosCrc, 5 * GiB + 3)).toBe(hasher.digest());
-  }, 120_000);
+  it.skipIf(!process.env.CRC64_SLOW_TESTS)(
+    'matches streaming over 5 GiB + 3 zeros',
+    () => {
+      const prefix = ascii('123456789');
+      const block = new Uint8Array(64 * MiB);
+      const blocks = 80; // 80 x 64 MiB = 5 GiB
+      const hasher = new Crc64().update(prefix);
+      for (let k = 0; k < blocks; k++) hasher.update(block);
+      hasher.update(block.subarray(0, 3));
+      const blockCrc = oracle(block);
+      let zerosCrc = blockCrc;
+      for (let k = 1; k < blocks; k++) zerosCrc = crc64Combine(zerosCrc, blockCrc, block.length);
+      zerosCrc = crc64Combine(zerosCrc, oracle(new Uint8Array(3)), 3);
+      expect(crc64Combine(crc64(prefix), zerosCrc, 5 * GiB + 3)).toBe(hasher.digest());
+    },
+    120_000,
+  );
 
   it('rejects bad lengths and crcs outside uint64', () => {
     for (const len2 of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
@@ -269,8 +295,25 @@ describe('parseCrc64 and crc64ToString', () => {
   });
 
   it('rejects anything that is not a decimal uint64', () => {
-    const bad = ['', '-1', '-0', '+1', '18446744073709551616', '99999999999999999999', '1e5', '0x10', '1.0', ' 1', '1 ', '1\n', '１２', 'abc', '1'.repeat(10_000)];
-    for (const text of bad) expect(() => parseCrc64(text), JSON.stringify(text.slice(0, 30))).toThrow(Error);
+    const bad = [
+      '',
+      '-1',
+      '-0',
+      '+1',
+      '18446744073709551616',
+      '99999999999999999999',
+      '1e5',
+      '0x10',
+      '1.0',
+      ' 1',
+      '1 ',
+      '1\n',
+      '１２',
+      'abc',
+      '1'.repeat(10_000),
+    ];
+    for (const text of bad)
+      expect(() => parseCrc64(text), JSON.stringify(text.slice(0, 30))).toThrow(Error);
     expect(() => parseCrc64('18446744073709551616')).toThrow(/2\^64-1/);
     expect(() => parseCrc64(123 as unknown as string)).toThrow(Error);
   });
