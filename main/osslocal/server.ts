@@ -120,23 +120,30 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
 
   static async start(options: OssLocalServerOptions): Promise<OssLocalServer> {
     const server = new OssLocalServer(options);
-    await server.recover();
-    for (const name of options.buckets ?? []) {
-      validateBucketName(name);
-      server.backend.meta.createBucket({
-        name,
-        location: server.region,
-        storageClass: 'Standard',
-        createdMs: server.backend.now(),
+    try {
+      await server.recover();
+      for (const name of options.buckets ?? []) {
+        validateBucketName(name);
+        server.backend.meta.createBucket({
+          name,
+          location: server.region,
+          storageClass: 'Standard',
+          createdMs: server.backend.now(),
+        });
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.server.once('error', reject);
+        server.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+          server.server.off('error', reject);
+          resolve();
+        });
       });
+    } catch (error) {
+      // A bad bucket name or a port in use: do not leave the database open. Its state stays
+      // 'running', which only costs the next start a sweep.
+      server.backend.meta.close();
+      throw error;
     }
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-        server.server.off('error', reject);
-        resolve();
-      });
-    });
     return server;
   }
 
@@ -284,7 +291,9 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
       response = this.errorResponse(error, requestId, method, host, record);
     }
     if (plan.dropResponse) {
-      // The operation committed; the client never hears about it.
+      // The operation committed; the client never hears about it. A GET's body stream
+      // already holds the blob file open: close it, or every dropped GET leaks a descriptor.
+      if (response.body instanceof Readable) response.body.destroy();
       req.socket.destroy();
       finish(0, 'DroppedResponse');
       return;

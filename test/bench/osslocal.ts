@@ -212,7 +212,7 @@ export async function runOssLocalBench(): Promise<Record<string, number>> {
       listClient
         .signatureUrl('', { method: 'GET', expires: 3600 })
         .replace(/\/?\?/, `/?${new URLSearchParams(query).toString()}&`);
-    const pages = [
+    const pages: Record<string, string>[] = [
       { 'list-type': '2', 'max-keys': '1000' },
       { 'list-type': '2', 'max-keys': '1000', 'start-after': 'dir0500/file0500.bin' },
       { 'list-type': '2', 'max-keys': '1000', 'start-after': 'dir0999/file0000.bin' },

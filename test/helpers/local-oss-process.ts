@@ -5,12 +5,13 @@ import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET } from './osslocal.js';
 
 /**
  * Runs `ossync local-oss` as a child process (`node --import tsx main/cli/main.ts local-oss
- * ...`), for tests that need a real process: crash (SIGKILL) and restart, signals, exit
+ * ...`, or `node bin/ossync.js local-oss ...`), for tests that need a real process: crash (SIGKILL) and restart, signals, exit
  * codes, stdout and stderr.
  */
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI_ENTRY = path.join(REPO_ROOT, 'main', 'cli', 'main.ts');
+const BIN_ENTRY = path.join(REPO_ROOT, 'bin', 'ossync.js');
 
 export interface ProcessExit {
   code: number | null;
@@ -22,6 +23,11 @@ export interface LocalOssProcessOptions {
   env?: Record<string, string | undefined>;
   /** How long to wait for the `listening on` line. */
   startTimeoutMs?: number;
+  /**
+   * 'source' (default): `node --import tsx main/cli/main.ts`. 'bin': `node bin/ossync.js`, the
+   * installed command (the built CLI when dist/ exists, else the source through tsx).
+   */
+  entry?: 'source' | 'bin';
 }
 
 export interface LocalOssProcess {
@@ -65,7 +71,8 @@ function spawnCli(args: readonly string[], options: LocalOssProcessOptions): Chi
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'local-oss', ...args], {
+  const entry = options.entry === 'bin' ? [BIN_ENTRY] : ['--import', 'tsx', CLI_ENTRY];
+  return spawn(process.execPath, [...entry, 'local-oss', ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

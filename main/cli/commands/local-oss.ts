@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OssLocalServer, parseFaultRules, type FaultRule } from '../../osslocal/index.js';
+import { validateBucketName } from '../../osslocal/request.js';
 
 interface LocalOssFlags {
   root: string;
@@ -50,6 +51,16 @@ async function runLocalOss(flags: LocalOssFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be 0..65535, got "${flags.port}".`);
+  for (const name of flags.bucket) {
+    try {
+      validateBucketName(name);
+    } catch {
+      // The server's own error ("The specified bucket is not valid.") names neither the flag nor the value.
+      throw new Error(
+        `--bucket "${name}" is not a valid bucket name: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit.`,
+      );
+    }
+  }
   let faults: FaultRule[] = [];
   let seed = flags.seed === undefined ? undefined : Number(flags.seed);
   if (seed !== undefined && !Number.isSafeInteger(seed))

@@ -160,6 +160,10 @@ export async function uploadPartCopy(backend: Backend, req: OpRequest): Promise<
     ['LastModified', isoDate(part.lastModifiedMs)],
     ['ETag', quoted(part.etag)],
   ]);
+  // The part's ETag also travels as a header, as on UploadPart: ali-oss's uploadPartCopy
+  // (and its multipartUploadCopy) reads only `res.headers.etag` and has nothing to
+  // complete the upload with otherwise (docs/oss-wire-notes.md: "UploadPartCopy ... ETag header").
+  response.headers['ETag'] = quoted(part.etag);
   response.headers['x-oss-hash-crc64ecma'] = part.crc64;
   return response;
 }

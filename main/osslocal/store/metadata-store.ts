@@ -576,7 +576,11 @@ export class MetadataStore {
     let isTruncated = false;
     let nextKeyMarker = '';
     let nextUploadIdMarker = '';
-    let lastGroup: string | undefined;
+    // A key-marker that is (or lies in) a common prefix was returned as that prefix on the
+    // previous page (NextKeyMarker): continue after the whole group, as ListObjects does,
+    // rather than returning the same CommonPrefixes entry again.
+    let lastGroup: string | undefined =
+      delimiter === '' ? undefined : commonPrefixOf(query.keyMarker, prefix, delimiter);
     for (const row of this.stmts.listUploads.iterate(
       bucket,
       query.keyMarker,

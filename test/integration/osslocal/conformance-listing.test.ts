@@ -22,7 +22,13 @@ import { createHash } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CLIENT_MODES, startLocalOss, type Addressing, type LocalOss, type Signing } from '../../helpers/osslocal.js';
+import {
+  CLIENT_MODES,
+  startLocalOss,
+  type Addressing,
+  type LocalOss,
+  type Signing,
+} from '../../helpers/osslocal.js';
 
 // ---------------------------------------------------------------------------------------
 // The parts of ali-oss 6.23 used here, typed as the client really returns them (its
@@ -78,12 +84,22 @@ interface Client {
   list(query: Query | null, options?: object): Promise<ListV1Result>;
   listV2(query: Query, options?: object): Promise<ListV2Result>;
   listBuckets(query: Query): Promise<ListBucketsResult>;
-  putBucket(name: string, options?: { StorageClass?: string }): Promise<{ bucket: string | null; res: RawResponse }>;
+  putBucket(
+    name: string,
+    options?: { StorageClass?: string },
+  ): Promise<{ bucket: string | null; res: RawResponse }>;
   deleteBucket(name: string): Promise<{ res: RawResponse }>;
   getBucketInfo(name: string): Promise<{ bucket: Record<string, unknown>; res: RawResponse }>;
   getBucketLocation(name: string): Promise<{ location: string; res: RawResponse }>;
   initMultipartUpload(name: string): Promise<{ uploadId: string }>;
-  uploadPart(name: string, uploadId: string, partNo: number, file: string, start: number, end: number): Promise<unknown>;
+  uploadPart(
+    name: string,
+    uploadId: string,
+    partNo: number,
+    file: string,
+    start: number,
+    end: number,
+  ): Promise<unknown>;
   abortMultipartUpload(name: string, uploadId: string): Promise<{ res: RawResponse }>;
   /** ali-oss's own request path (signing included), without its client-side name checks. */
   request(params: Record<string, unknown>): Promise<{ status: number; res: RawResponse }>;
@@ -124,7 +140,11 @@ function xmlElement(res: RawResponse, name: string): string | undefined {
   return xmlElements(res, name)[0];
 }
 
-async function expectOssError(promise: Promise<unknown>, status: number, code: string): Promise<ClientError> {
+async function expectOssError(
+  promise: Promise<unknown>,
+  status: number,
+  code: string,
+): Promise<ClientError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -136,7 +156,11 @@ async function expectOssError(promise: Promise<unknown>, status: number, code: s
   return e;
 }
 
-async function inPool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+async function inPool<T>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -148,7 +172,12 @@ async function inPool<T>(items: readonly T[], width: number, fn: (item: T) => Pr
 }
 
 /** What a listing of `keys` must return, as one byte-ordered sequence of entries. */
-function expectedEntries(keys: Iterable<string>, prefix: string, delimiter: string, after = ''): Entry[] {
+function expectedEntries(
+  keys: Iterable<string>,
+  prefix: string,
+  delimiter: string,
+  after = '',
+): Entry[] {
   const objects = new Set<string>();
   const prefixes = new Set<string>();
   for (const key of keys) {
@@ -161,7 +190,9 @@ function expectedEntries(keys: Iterable<string>, prefix: string, delimiter: stri
     ...[...objects].map((value) => ({ kind: 'object' as const, value })),
     ...[...prefixes].map((value) => ({ kind: 'prefix' as const, value })),
   ];
-  return entries.filter((e) => utf8Compare(e.value, after) > 0).sort((a, b) => utf8Compare(a.value, b.value));
+  return entries
+    .filter((e) => utf8Compare(e.value, after) > 0)
+    .sort((a, b) => utf8Compare(a.value, b.value));
 }
 
 interface Entry {
@@ -191,7 +222,11 @@ function joinPages(pages: readonly Page[]): Entry[] {
     const entries = pageEntries(page);
     const last = all[all.length - 1];
     const first = entries[0];
-    if (last && first) expect(utf8Compare(first.value, last.value), `${first.value} after ${last.value}`).toBeGreaterThan(0);
+    if (last && first)
+      expect(
+        utf8Compare(first.value, last.value),
+        `${first.value} after ${last.value}`,
+      ).toBeGreaterThan(0);
     all.push(...entries);
   }
   return all;
@@ -223,13 +258,17 @@ async function walkV1(client: Client, options: WalkOptions): Promise<Page[]> {
     if (options.encoding) query['encoding-type'] = 'url';
     if (marker !== '') query['marker'] = marker;
     const result = await client.list(query, {});
-    const page = { objects: result.objects.map((o) => dec(o.name)), prefixes: (result.prefixes ?? []).map(dec) };
+    const page = {
+      objects: result.objects.map((o) => dec(o.name)),
+      prefixes: (result.prefixes ?? []).map(dec),
+    };
     pages.push(page);
     const count = page.objects.length + page.prefixes.length;
     expect(count).toBeLessThanOrEqual(options.maxKeys ?? 100);
     expect(xmlElement(result.res, 'MaxKeys')).toBe(String(options.maxKeys ?? 100));
     // v1: Owner on every Contents, always (ali-oss dereferences it unconditionally).
-    for (const object of result.objects) expect(object.owner).toEqual({ id: OWNER_ID, displayName: OWNER_ID });
+    for (const object of result.objects)
+      expect(object.owner).toEqual({ id: OWNER_ID, displayName: OWNER_ID });
     expect(xmlElements(result.res, 'ID')).toHaveLength(result.objects.length);
     if (!result.isTruncated) {
       expect(result.nextMarker).toBeNull();
@@ -246,7 +285,10 @@ async function walkV1(client: Client, options: WalkOptions): Promise<Page[]> {
 }
 
 /** Walks every page of ListObjectsV2 with continuation tokens. */
-async function walkV2(client: Client, options: WalkOptions & { fetchOwner?: boolean }): Promise<Page[]> {
+async function walkV2(
+  client: Client,
+  options: WalkOptions & { fetchOwner?: boolean },
+): Promise<Page[]> {
   const pages: Page[] = [];
   const dec = decode(options.encoding === true);
   let token: string | undefined;
@@ -261,7 +303,10 @@ async function walkV2(client: Client, options: WalkOptions & { fetchOwner?: bool
     if (options.fetchOwner) query['fetch-owner'] = true;
     if (token !== undefined) query['continuation-token'] = token;
     const result = await client.listV2(query);
-    const page = { objects: result.objects.map((o) => dec(o.name)), prefixes: (result.prefixes ?? []).map(dec) };
+    const page = {
+      objects: result.objects.map((o) => dec(o.name)),
+      prefixes: (result.prefixes ?? []).map(dec),
+    };
     pages.push(page);
     const count = page.objects.length + page.prefixes.length;
     // KeyCount counts keys and common prefixes.
@@ -269,9 +314,12 @@ async function walkV2(client: Client, options: WalkOptions & { fetchOwner?: bool
     expect(count).toBeLessThanOrEqual(options.maxKeys ?? 100);
     expect(result.continuationToken).toBe(token ?? null);
     for (const object of result.objects) {
-      expect(object.owner).toEqual(options.fetchOwner ? { id: OWNER_ID, displayName: OWNER_ID } : null);
+      expect(object.owner).toEqual(
+        options.fetchOwner ? { id: OWNER_ID, displayName: OWNER_ID } : null,
+      );
     }
-    if (options.start !== undefined) expect(dec(xmlElement(result.res, 'StartAfter') ?? '')).toBe(options.start);
+    if (options.start !== undefined)
+      expect(dec(xmlElement(result.res, 'StartAfter') ?? '')).toBe(options.start);
     if (!result.isTruncated) {
       expect(result.nextContinuationToken).toBeNull();
       break;
@@ -352,7 +400,9 @@ afterAll(async () => {
 });
 
 const HEAVY_MODES = CLIENT_MODES.filter(
-  (m) => (m.addressing === 'path' && m.signing === 'v1') || (m.addressing === 'virtual-host' && m.signing === 'v4'),
+  (m) =>
+    (m.addressing === 'path' && m.signing === 'v1') ||
+    (m.addressing === 'virtual-host' && m.signing === 'v4'),
 );
 const LIGHT_MODES = CLIENT_MODES.filter((m) => !HEAVY_MODES.includes(m));
 
@@ -364,12 +414,17 @@ describe('ListObjects / ListObjectsV2: every page, every key once, in UTF-8 byte
     modes.flatMap((mode) =>
       (['v1', 'v2'] as const).flatMap((api) =>
         maxKeysList.flatMap((maxKeys) =>
-          ['', '/'].flatMap((delimiter) => prefixList.map((prefix) => ({ mode, api, maxKeys, delimiter, prefix }))),
+          ['', '/'].flatMap((delimiter) =>
+            prefixList.map((prefix) => ({ mode, api, maxKeys, delimiter, prefix })),
+          ),
         ),
       ),
     );
 
-  it.each([...cases(HEAVY_MODES, [7, 100, 1000], prefixes), ...cases(LIGHT_MODES, [100], ['', 'dir3/'])])(
+  it.each([
+    ...cases(HEAVY_MODES, [7, 100, 1000], prefixes),
+    ...cases(LIGHT_MODES, [100], ['', 'dir3/']),
+  ])(
     '$api $mode.addressing $mode.signing max-keys=$maxKeys delimiter="$delimiter" prefix="$prefix"',
     async ({ mode, api, maxKeys, delimiter, prefix }) => {
       const client = clientFor(mode, MAIN);
@@ -379,19 +434,22 @@ describe('ListObjects / ListObjectsV2: every page, every key once, in UTF-8 byte
     },
   );
 
-  it.each(HEAVY_MODES)('objects carry Size, ETag, Type, StorageClass, LastModified ($addressing $signing)', async (mode) => {
-    const client = clientFor(mode, MAIN);
-    const result = await client.list({ 'max-keys': 1000 }, {});
-    const more = await client.listV2({ 'max-keys': 1000, 'start-after': 'dir2' });
-    for (const object of [...result.objects, ...more.objects]) {
-      const body = BODY(object.name);
-      expect(object.size).toBe(body.length);
-      expect(object.etag).toBe(`"${md5Hex(body)}"`);
-      expect(object.type).toBe('Normal');
-      expect(object.storageClass).toBe('Standard');
-      expect(Number.isNaN(Date.parse(object.lastModified))).toBe(false);
-    }
-  });
+  it.each(HEAVY_MODES)(
+    'objects carry Size, ETag, Type, StorageClass, LastModified ($addressing $signing)',
+    async (mode) => {
+      const client = clientFor(mode, MAIN);
+      const result = await client.list({ 'max-keys': 1000 }, {});
+      const more = await client.listV2({ 'max-keys': 1000, 'start-after': 'dir2' });
+      for (const object of [...result.objects, ...more.objects]) {
+        const body = BODY(object.name);
+        expect(object.size).toBe(body.length);
+        expect(object.etag).toBe(`"${md5Hex(body)}"`);
+        expect(object.type).toBe('Normal');
+        expect(object.storageClass).toBe('Standard');
+        expect(Number.isNaN(Date.parse(object.lastModified))).toBe(false);
+      }
+    },
+  );
 
   it('keeps NFC and NFD forms apart and orders astral characters after U+FFxx', async () => {
     const client = clientFor({ addressing: 'path', signing: 'v1' }, MAIN);
@@ -399,7 +457,9 @@ describe('ListObjects / ListObjectsV2: every page, every key once, in UTF-8 byte
     expect(names).toContain('caf\u00e9');
     expect(names).toContain('cafe\u0301');
     // U+FF01 (EF BC 81) < U+1F600 (F0 9F 98 80) bytewise, though not in UTF-16 code units.
-    const order = ['\uE000private', '\uFF01a', '\uFF01b', '𝄞clef', '😀'].map((k) => names.indexOf(k));
+    const order = ['\uE000private', '\uFF01a', '\uFF01b', '𝄞clef', '😀'].map((k) =>
+      names.indexOf(k),
+    );
     expect(order.every((at) => at >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
@@ -453,7 +513,11 @@ describe('ListObjects parameters', () => {
 
   it('an invalid continuation-token is 400 InvalidArgument', async () => {
     for (const token of ['not-a-token', 'AAAA', 'dGVzdA']) {
-      await expectOssError(client().listV2({ 'continuation-token': token }), 400, 'InvalidArgument');
+      await expectOssError(
+        client().listV2({ 'continuation-token': token }),
+        400,
+        'InvalidArgument',
+      );
     }
   });
 
@@ -482,34 +546,53 @@ describe('ListObjects parameters', () => {
     const top = await walkV1(c, { delimiter: '/', start: 'dir3/', maxKeys: 3 });
     expect(joinPages(top)[0]).toEqual({ kind: 'prefix', value: 'dir4/' });
     expect(joinPages(top)).toEqual(expectedEntries(ALL_KEYS, '', '/', 'dir3/'));
-    const nested = await walkV1(c, { prefix: 'dir3/', delimiter: '/', start: 'dir3/sub1/', maxKeys: 2 });
-    expect(joinPages(nested).map((e) => e.value)).toEqual(['dir3/sub2/', 'dir3/sub3/', 'dir3/sub4/']);
+    const nested = await walkV1(c, {
+      prefix: 'dir3/',
+      delimiter: '/',
+      start: 'dir3/sub1/',
+      maxKeys: 2,
+    });
+    expect(joinPages(nested).map((e) => e.value)).toEqual([
+      'dir3/sub2/',
+      'dir3/sub3/',
+      'dir3/sub4/',
+    ]);
     // Without a delimiter there are no groups: the marker is just a key.
     const flat = await c.list({ marker: 'dir3/', 'max-keys': 2 }, {});
     expect(flat.objects.map((o) => o.name)).toEqual(['dir3/sub0/f00.txt', 'dir3/sub0/f01.txt']);
   });
 
-  it.each(HEAVY_MODES)('encoding-type=url encodes keys, prefixes and markers ($addressing $signing)', async (mode) => {
-    const c = clientFor(mode, MAIN);
-    for (const [prefix, delimiter] of [
-      ['', '/'],
-      ['是 空格 +-/', '/'],
-      ['', ''],
-    ] as const) {
-      const expected = expectedEntries(ALL_KEYS, prefix, delimiter);
-      expect(joinPages(await walkV1(c, { prefix, delimiter, maxKeys: 50, encoding: true }))).toEqual(expected);
-      expect(joinPages(await walkV2(c, { prefix, delimiter, maxKeys: 50, encoding: true }))).toEqual(expected);
-    }
-    const raw = await c.list({ prefix: '是 空格 +-/', delimiter: '/', 'encoding-type': 'url', marker: '是 空格 +-/\\' }, {});
-    expect(xmlElement(raw.res, 'EncodingType')).toBe('url');
-    expect(xmlElement(raw.res, 'Prefix')).toBe(encodeURIComponent('是 空格 +-/'));
-    expect(xmlElement(raw.res, 'Marker')).toBe(encodeURIComponent('是 空格 +-/\\'));
-    expect(xmlElement(raw.res, 'Delimiter')).toBe('%2F');
-    const specials = await c.list({ prefix: '<', 'encoding-type': 'url' }, {});
-    expect(specials.objects.map((o) => o.name)).toEqual(['%3C']);
-    const v2 = await c.listV2({ 'start-after': '&', 'max-keys': 1, 'encoding-type': 'url' });
-    expect(xmlElement(v2.res, 'StartAfter')).toBe('%26');
-  });
+  it.each(HEAVY_MODES)(
+    'encoding-type=url encodes keys, prefixes and markers ($addressing $signing)',
+    async (mode) => {
+      const c = clientFor(mode, MAIN);
+      for (const [prefix, delimiter] of [
+        ['', '/'],
+        ['是 空格 +-/', '/'],
+        ['', ''],
+      ] as const) {
+        const expected = expectedEntries(ALL_KEYS, prefix, delimiter);
+        expect(
+          joinPages(await walkV1(c, { prefix, delimiter, maxKeys: 50, encoding: true })),
+        ).toEqual(expected);
+        expect(
+          joinPages(await walkV2(c, { prefix, delimiter, maxKeys: 50, encoding: true })),
+        ).toEqual(expected);
+      }
+      const raw = await c.list(
+        { prefix: '是 空格 +-/', delimiter: '/', 'encoding-type': 'url', marker: '是 空格 +-/\\' },
+        {},
+      );
+      expect(xmlElement(raw.res, 'EncodingType')).toBe('url');
+      expect(xmlElement(raw.res, 'Prefix')).toBe(encodeURIComponent('是 空格 +-/'));
+      expect(xmlElement(raw.res, 'Marker')).toBe(encodeURIComponent('是 空格 +-/\\'));
+      expect(xmlElement(raw.res, 'Delimiter')).toBe('%2F');
+      const specials = await c.list({ prefix: '<', 'encoding-type': 'url' }, {});
+      expect(specials.objects.map((o) => o.name)).toEqual(['%3C']);
+      const v2 = await c.listV2({ 'start-after': '&', 'max-keys': 1, 'encoding-type': 'url' });
+      expect(xmlElement(v2.res, 'StartAfter')).toBe('%26');
+    },
+  );
 
   it('encoding-type=url round-trips keys XML 1.0 cannot carry', async () => {
     const c = clientFor({ addressing: 'path', signing: 'v1' });
@@ -525,14 +608,23 @@ describe('ListObjects parameters', () => {
 });
 
 describe('a listing whose bucket changes between pages', () => {
-  it.each(HEAVY_MODES.flatMap((mode) => (['v1', 'v2'] as const).flatMap((api) => ['', '/'].map((delimiter) => ({ mode, api, delimiter })))))(
+  it.each(
+    HEAVY_MODES.flatMap((mode) =>
+      (['v1', 'v2'] as const).flatMap((api) =>
+        ['', '/'].map((delimiter) => ({ mode, api, delimiter })),
+      ),
+    ),
+  )(
     '$api $mode.addressing $mode.signing delimiter="$delimiter": no key twice, no original key skipped',
     async ({ mode, api, delimiter }) => {
       const name = `mut-${api}-${mode.addressing === 'path' ? 'p' : 'v'}${mode.signing}-${delimiter === '' ? 'flat' : 'tree'}`;
       await clientFor(mode).putBucket(name);
       const client = clientFor(mode, name);
       // k000/x .. k298/x (even numbers) so keys and folders fit in between.
-      const original = Array.from({ length: 150 }, (_, i) => `k${String(i * 2).padStart(3, '0')}${delimiter === '' ? '' : '/x'}`);
+      const original = Array.from(
+        { length: 150 },
+        (_, i) => `k${String(i * 2).padStart(3, '0')}${delimiter === '' ? '' : '/x'}`,
+      );
       await inPool(original, 16, (key) => client.put(key, BODY(key)));
 
       const addedBefore: string[] = [];
@@ -553,7 +645,9 @@ describe('a listing whose bucket changes between pages', () => {
         await client.put(after, BODY(after));
         addedAfter.push(after);
         // And delete an original key not reached yet.
-        const victim = original.find((k) => utf8Compare(k, `k${String(n + 20).padStart(3, '0')}`) >= 0 && !deleted.includes(k));
+        const victim = original.find(
+          (k) => utf8Compare(k, `k${String(n + 20).padStart(3, '0')}`) >= 0 && !deleted.includes(k),
+        );
         if (victim !== undefined && step % 3 === 0) {
           await client.delete(victim);
           deleted.push(victim);
@@ -572,8 +666,10 @@ describe('a listing whose bucket changes between pages', () => {
           expect(seenSet.has(group(key)), `original ${key}`).toBe(true);
         }
       }
-      for (const key of addedAfter) expect(seenSet.has(group(key)), `added after the cursor: ${key}`).toBe(true);
-      for (const key of addedBefore) expect(seenSet.has(group(key)), `added before the cursor: ${key}`).toBe(false);
+      for (const key of addedAfter)
+        expect(seenSet.has(group(key)), `added after the cursor: ${key}`).toBe(true);
+      for (const key of addedBefore)
+        expect(seenSet.has(group(key)), `added before the cursor: ${key}`).toBe(false);
       expect(step).toBeGreaterThan(10);
     },
   );
@@ -590,7 +686,11 @@ describe.each(CLIENT_MODES)('ListBuckets ($addressing $signing)', (mode) => {
     const seen: string[] = [];
     let marker = '';
     for (let i = 0; i < 10; i++) {
-      const page = await c.listBuckets({ prefix: `lb-${tag}-`, 'max-keys': 7, ...(marker === '' ? {} : { marker }) });
+      const page = await c.listBuckets({
+        prefix: `lb-${tag}-`,
+        'max-keys': 7,
+        ...(marker === '' ? {} : { marker }),
+      });
       expect(page.owner).toEqual({ id: OWNER_ID, displayName: OWNER_ID });
       const buckets = page.buckets ?? [];
       expect(buckets.length).toBeLessThanOrEqual(7);
@@ -610,7 +710,8 @@ describe.each(CLIENT_MODES)('ListBuckets ($addressing $signing)', (mode) => {
     expect(seen).toEqual(names);
     const capped = await c.listBuckets({ prefix: `lb-${tag}-`, 'max-keys': 1000 });
     expect(capped.buckets?.map((b) => b.name)).toEqual(names);
-    for (const bad of ['1001', '0']) await expectOssError(c.listBuckets({ 'max-keys': bad }), 400, 'InvalidArgument');
+    for (const bad of ['1001', '0'])
+      await expectOssError(c.listBuckets({ 'max-keys': bad }), 400, 'InvalidArgument');
   });
 });
 
@@ -637,14 +738,22 @@ describe.each(HEAVY_MODES)('bucket operations ($addressing $signing)', (mode) =>
     const listed = await c.listBuckets({ prefix: name });
     expect(listed.buckets?.map((b) => [b.name, b.storageClass])).toEqual([[name, 'IA']]);
     await expectOssError(c.putBucket(name), 409, 'BucketAlreadyExists');
-    await expectOssError(c.putBucket(name, { StorageClass: 'Standard' }), 409, 'BucketAlreadyExists');
+    await expectOssError(
+      c.putBucket(name, { StorageClass: 'Standard' }),
+      409,
+      'BucketAlreadyExists',
+    );
   });
 
   it('invalid bucket names are 400 InvalidBucketName', async () => {
     const c = clientFor(mode);
     // ali-oss refuses these names itself, so send them through its request path directly.
     for (const name of ['Ab', '-ab', 'ab-', 'a_b', 'a'.repeat(64), 'ab']) {
-      await expectOssError(c.request({ method: 'PUT', bucket: name, successStatuses: [200] }), 400, 'InvalidBucketName');
+      await expectOssError(
+        c.request({ method: 'PUT', bucket: name, successStatuses: [200] }),
+        400,
+        'InvalidBucketName',
+      );
     }
     await expectOssError(c.getBucketInfo('a_b'), 400, 'InvalidBucketName');
     // 3 and 63 characters are fine.

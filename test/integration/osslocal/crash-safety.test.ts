@@ -6,7 +6,11 @@ import path from 'node:path';
 import type OSS from 'ali-oss';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalOssProcess, localOssArgs, type LocalOssProcess } from '../../helpers/local-oss-process.js';
+import {
+  startLocalOssProcess,
+  localOssArgs,
+  type LocalOssProcess,
+} from '../../helpers/local-oss-process.js';
 import { createClient } from '../../helpers/osslocal.js';
 
 /**
@@ -102,7 +106,12 @@ interface MultipartState {
 const expected = new Map<string, Candidate[]>();
 let pendingMultipart: MultipartState[] = [];
 
-function candidateFor(kind: Candidate['kind'], label: string, data: Buffer, etag: string): Candidate {
+function candidateFor(
+  kind: Candidate['kind'],
+  label: string,
+  data: Buffer,
+  etag: string,
+): Candidate {
   return { label, kind, data, etag, crc64: crc64Of(data), acked: false };
 }
 
@@ -128,7 +137,10 @@ async function listAll(client: OSS): Promise<OSS.ObjectMeta[]> {
   const objects: OSS.ObjectMeta[] = [];
   let marker: string | undefined;
   for (;;) {
-    const page = await client.list({ 'max-keys': 1000, ...(marker === undefined ? {} : { marker }) }, {});
+    const page = await client.list(
+      { 'max-keys': 1000, ...(marker === undefined ? {} : { marker }) },
+      {},
+    );
     objects.push(...(page.objects ?? []));
     if (!page.isTruncated) return objects;
     marker = page.nextMarker;
@@ -142,7 +154,9 @@ async function listAllUploads(client: OSS): Promise<OSS.Upload[]> {
   for (;;) {
     const page = await client.listUploads({
       'max-uploads': 1000,
-      ...(keyMarker === undefined ? {} : { 'key-marker': keyMarker, 'upload-id-marker': uploadIdMarker ?? '' }),
+      ...(keyMarker === undefined
+        ? {}
+        : { 'key-marker': keyMarker, 'upload-id-marker': uploadIdMarker ?? '' }),
     });
     uploads.push(...page.uploads);
     if (!page.isTruncated) return uploads;
@@ -175,14 +189,17 @@ function inspectRoot(root: string): RootInspection {
   const db = new Database(path.join(root, 'meta.db'), { readonly: true, fileMustExist: true });
   try {
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
-    const state = (db.prepare("SELECT value FROM meta WHERE name = 'state'").get() as { value: string } | undefined)
-      ?.value;
-    const garbage = (db.prepare('SELECT blob_id FROM garbage').all() as { blob_id: string }[]).map((r) => r.blob_id);
+    const state = (
+      db.prepare("SELECT value FROM meta WHERE name = 'state'").get() as
+        { value: string } | undefined
+    )?.value;
+    const garbage = (db.prepare('SELECT blob_id FROM garbage').all() as { blob_id: string }[]).map(
+      (r) => r.blob_id,
+    );
     const blobRows = new Map(
-      (db.prepare('SELECT blob_id, refs FROM blobs').all() as { blob_id: string; refs: number }[]).map((r) => [
-        r.blob_id,
-        r.refs,
-      ]),
+      (
+        db.prepare('SELECT blob_id, refs FROM blobs').all() as { blob_id: string; refs: number }[]
+      ).map((r) => [r.blob_id, r.refs]),
     );
     const referenced = new Map<string, number>();
     const reference = (id: string): void => {
@@ -191,12 +208,21 @@ function inspectRoot(root: string): RootInspection {
     for (const row of db.prepare('SELECT segments FROM objects').all() as { segments: string }[]) {
       for (const [id] of JSON.parse(row.segments) as [string, number][]) reference(id);
     }
-    for (const row of db.prepare('SELECT blob_id FROM parts').all() as { blob_id: string }[]) reference(row.blob_id);
+    for (const row of db.prepare('SELECT blob_id FROM parts').all() as { blob_id: string }[])
+      reference(row.blob_id);
     const blobFiles: string[] = [];
     for (const dir of readdirSync(path.join(root, 'blobs'))) {
       for (const name of readdirSync(path.join(root, 'blobs', dir))) blobFiles.push(name);
     }
-    return { integrity, state, garbage, blobRows, referenced, blobFiles, tmpFiles: readdirSync(path.join(root, 'tmp')) };
+    return {
+      integrity,
+      state,
+      garbage,
+      blobRows,
+      referenced,
+      blobFiles,
+      tmpFiles: readdirSync(path.join(root, 'tmp')),
+    };
   } finally {
     db.close();
   }
@@ -223,7 +249,12 @@ function startLoad(client: OSS, round: number): Load {
     const copies = i % 5 === 0 ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const data = randomData(singleSize());
-      const candidate = candidateFor('put', `PUT #${c} of ${data.length} bytes`, data, md5(data).toString('hex').toUpperCase());
+      const candidate = candidateFor(
+        'put',
+        `PUT #${c} of ${data.length} bytes`,
+        data,
+        md5(data).toString('hex').toUpperCase(),
+      );
       addCandidate(key, candidate);
       puts++;
       tasks.push(
@@ -237,8 +268,15 @@ function startLoad(client: OSS, round: number): Load {
   for (let i = 0; i < 3; i++) {
     const key = `r${round}/multipart-${i}`;
     // Every part at least the 100 KiB minimum, so any subset of them completes.
-    const parts = Array.from({ length: between(2, 5) }, () => randomData(between(100 * KiB, 640 * KiB)));
-    const candidate = candidateFor('multipart', `multipart upload of ${parts.length} parts`, Buffer.concat(parts), multipartEtag(parts));
+    const parts = Array.from({ length: between(2, 5) }, () =>
+      randomData(between(100 * KiB, 640 * KiB)),
+    );
+    const candidate = candidateFor(
+      'multipart',
+      `multipart upload of ${parts.length} parts`,
+      Buffer.concat(parts),
+      multipartEtag(parts),
+    );
     addCandidate(key, candidate);
     const state: MultipartState = {
       key,
@@ -255,7 +293,14 @@ function startLoad(client: OSS, round: number): Load {
         state.uploadId = init.uploadId;
         await Promise.all(
           parts.map(async (part, index) => {
-            const result = await client.uploadPart(key, init.uploadId, index + 1, part, 0, part.length);
+            const result = await client.uploadPart(
+              key,
+              init.uploadId,
+              index + 1,
+              part,
+              0,
+              part.length,
+            );
             state.partEtags[index] = result.etag;
           }),
         );
@@ -299,17 +344,26 @@ async function verifyObjects(client: OSS): Promise<void> {
     const etag = `"${match.etag}"`;
     expect(Number(object.size), `${object.name}: listed size`).toBe(content.length);
     expect(object.etag, `${object.name}: listed ETag`).toBe(etag);
-    expect(header(result.res, 'content-length'), `${object.name}: Content-Length`).toBe(String(content.length));
+    expect(header(result.res, 'content-length'), `${object.name}: Content-Length`).toBe(
+      String(content.length),
+    );
     expect(header(result.res, 'etag'), `${object.name}: ETag header`).toBe(etag);
-    expect(header(result.res, 'x-oss-hash-crc64ecma'), `${object.name}: CRC64 header`).toBe(crc64Of(content));
+    expect(header(result.res, 'x-oss-hash-crc64ecma'), `${object.name}: CRC64 header`).toBe(
+      crc64Of(content),
+    );
     if (match.kind === 'put') {
-      expect(match.etag, `${object.name}: ETag is the MD5 of the bytes`).toBe(md5(content).toString('hex').toUpperCase());
+      expect(match.etag, `${object.name}: ETag is the MD5 of the bytes`).toBe(
+        md5(content).toString('hex').toUpperCase(),
+      );
     }
   }
   for (const [key, candidates] of expected) {
     const acked = candidates.filter((candidate) => candidate.acked);
     if (acked.length > 0) {
-      expect(listedKeys.has(key), `${key}: acknowledged upload (${acked[0]?.label}) is missing`).toBe(true);
+      expect(
+        listedKeys.has(key),
+        `${key}: acknowledged upload (${acked[0]?.label}) is missing`,
+      ).toBe(true);
     }
   }
 }
@@ -323,12 +377,18 @@ async function verifyMultipart(client: OSS): Promise<void> {
     const state = byKey.get(upload.name);
     expect(state, `listed upload for ${upload.name} was never started`).toBeDefined();
     if (!state) continue;
-    expect(state.completeAcked, `${upload.name}: completed upload ${upload.uploadId} is still listed`).toBe(false);
-    expect(objects.has(upload.name), `${upload.name}: object visible while its upload is still in progress`).toBe(false);
+    expect(
+      state.completeAcked,
+      `${upload.name}: completed upload ${upload.uploadId} is still listed`,
+    ).toBe(false);
+    expect(
+      objects.has(upload.name),
+      `${upload.name}: object visible while its upload is still in progress`,
+    ).toBe(false);
     if (state.uploadId !== undefined) {
       expect(upload.uploadId, `${upload.name}: unexpected second upload`).toBe(state.uploadId);
     }
-    const result = await client.listParts(upload.name, upload.uploadId, { 'max-parts': '1000' });
+    const result = await client.listParts(upload.name, upload.uploadId);
     const parts = asArray(result.parts as unknown as RawPart | RawPart[]);
     const used: Buffer[] = [];
     for (const part of parts) {
@@ -337,14 +397,19 @@ async function verifyMultipart(client: OSS): Promise<void> {
       expect(data, `${upload.name}: unknown part ${number}`).toBeDefined();
       if (!data) continue;
       expect(Number(part.Size), `${upload.name} part ${number}: size`).toBe(data.length);
-      expect(part.ETag, `${upload.name} part ${number}: ETag`).toBe(`"${md5(data).toString('hex').toUpperCase()}"`);
+      expect(part.ETag, `${upload.name} part ${number}: ETag`).toBe(
+        `"${md5(data).toString('hex').toUpperCase()}"`,
+      );
       expect(part.HashCrc64ecma, `${upload.name} part ${number}: CRC64`).toBe(crc64Of(data));
       used.push(data);
     }
     const listedNumbers = new Set(parts.map((part) => Number(part.PartNumber)));
     state.partEtags.forEach((etag, index) => {
       if (etag !== undefined) {
-        expect(listedNumbers.has(index + 1), `${upload.name}: acknowledged part ${index + 1} is missing`).toBe(true);
+        expect(
+          listedNumbers.has(index + 1),
+          `${upload.name}: acknowledged part ${index + 1} is missing`,
+        ).toBe(true);
       }
     });
     if (parts.length === 0) {
@@ -356,11 +421,23 @@ async function verifyMultipart(client: OSS): Promise<void> {
       upload.uploadId,
       parts.map((part) => ({ number: Number(part.PartNumber), etag: part.ETag })),
     );
-    const candidate = candidateFor('multipart', `completion after restart of ${parts.length} listed parts`, Buffer.concat(used), multipartEtag(used));
-    expect(completed.etag ?? header(completed.res, 'etag'), `${upload.name}: completed ETag`).toBe(`"${candidate.etag}"`);
+    const candidate = candidateFor(
+      'multipart',
+      `completion after restart of ${parts.length} listed parts`,
+      Buffer.concat(used),
+      multipartEtag(used),
+    );
+    expect(completed.etag ?? header(completed.res, 'etag'), `${upload.name}: completed ETag`).toBe(
+      `"${candidate.etag}"`,
+    );
     const read = await client.get(upload.name);
-    expect((read.content as Buffer).equals(candidate.data), `${upload.name}: completed object bytes`).toBe(true);
-    expect(header(read.res, 'x-oss-hash-crc64ecma'), `${upload.name}: completed object CRC64`).toBe(candidate.crc64);
+    expect(
+      (read.content as Buffer).equals(candidate.data),
+      `${upload.name}: completed object bytes`,
+    ).toBe(true);
+    expect(header(read.res, 'x-oss-hash-crc64ecma'), `${upload.name}: completed object CRC64`).toBe(
+      candidate.crc64,
+    );
     candidate.acked = true;
     expected.set(upload.name, [candidate]);
   }
@@ -368,9 +445,15 @@ async function verifyMultipart(client: OSS): Promise<void> {
     if (state.uploadId === undefined) continue;
     // An acknowledged initiation must survive as an upload or as the completed object.
     const stillListed = listed.some((upload) => upload.uploadId === state.uploadId);
-    expect(stillListed || objects.has(state.key), `${state.key}: upload ${state.uploadId} vanished`).toBe(true);
+    expect(
+      stillListed || objects.has(state.key),
+      `${state.key}: upload ${state.uploadId} vanished`,
+    ).toBe(true);
   }
-  expect(await listAllUploads(client), 'uploads left after completing or aborting them all').toEqual([]);
+  expect(
+    await listAllUploads(client),
+    'uploads left after completing or aborting them all',
+  ).toEqual([]);
   pendingMultipart = [];
 }
 
@@ -392,7 +475,11 @@ function verifyRoot(root: string, when: string): void {
   expect(dangling, `${when}: segments or parts referring to no blobs row`).toEqual([]);
 }
 
-async function verifyAfterRestart(server: LocalOssProcess, root: string, when: string): Promise<void> {
+async function verifyAfterRestart(
+  server: LocalOssProcess,
+  root: string,
+  when: string,
+): Promise<void> {
   const client = createClient(server.port, { bucket: BUCKET, extra: { timeout: 30_000 } });
   verifyRoot(root, `${when}, before any request`);
   await verifyObjects(client);
@@ -430,11 +517,16 @@ describe('local-oss crash safety (SIGKILL under load, restart on the same root)'
     const log: string[] = [];
     let server = await start();
     // Calibration: how long one load takes here, uninterrupted, so the kills land inside it.
-    const warmup = startLoad(createClient(server.port, { bucket: BUCKET, extra: { timeout: 30_000 } }), -1);
+    const warmup = startLoad(
+      createClient(server.port, { bucket: BUCKET, extra: { timeout: 30_000 } }),
+      -1,
+    );
     await warmup.settled;
     const loadMs = performance.now() - warmup.started;
     log.push(`one load takes ${loadMs.toFixed(0)} ms uninterrupted`);
-    await withContext(`seed ${SEED}, calibration load`, () => verifyAfterRestart(server, root, 'after the calibration load'));
+    await withContext(`seed ${SEED}, calibration load`, () =>
+      verifyAfterRestart(server, root, 'after the calibration load'),
+    );
     for (let round = 0; round <= KILL_ROUNDS; round++) {
       const terminate = round === KILL_ROUNDS;
       const delay = between(5, Math.max(50, Math.round(loadMs * 0.9)));
@@ -460,7 +552,9 @@ describe('local-oss crash safety (SIGKILL under load, restart on the same root)'
         // The database as the dead process left it: intact.
         const inspection = inspectRoot(root);
         expect(inspection.integrity, 'PRAGMA integrity_check before restart').toBe('ok');
-        expect(inspection.state, 'meta state before restart').toBe(terminate ? 'stopped' : 'running');
+        expect(inspection.state, 'meta state before restart').toBe(
+          terminate ? 'stopped' : 'running',
+        );
         const stray = inspection.blobFiles.filter((id) => !inspection.blobRows.has(id)).length;
         log.push(
           `${context}: ${load.puts} PUTs + ${load.multiparts} multipart, ${acked} acknowledged, exit in ` +

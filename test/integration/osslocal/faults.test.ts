@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type OSS from 'ali-oss';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,8 +33,15 @@ afterEach(async () => {
   local = undefined;
 });
 
-async function start(faults: FaultRule[] = [], seed?: number): Promise<{ local: LocalOss; client: OSS }> {
-  local = await startLocalOss({ buckets: [BUCKET], faults, ...(seed === undefined ? {} : { seed }) });
+async function start(
+  faults: FaultRule[] = [],
+  seed?: number,
+): Promise<{ local: LocalOss; client: OSS }> {
+  local = await startLocalOss({
+    buckets: [BUCKET],
+    faults,
+    ...(seed === undefined ? {} : { seed }),
+  });
   return { local, client: local.client({ bucket: BUCKET, extra: { timeout: 20_000 } }) };
 }
 
@@ -72,12 +79,27 @@ async function waitFor(check: () => boolean, ms = 3_000): Promise<void> {
   }
 }
 
+/** Open file descriptors of this process (the in-process server's) on files under `root`. */
+function openFilesUnder(root: string): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${root}${path.sep}`)) count++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
+}
+
 function tmpFiles(root: string): string[] {
   return readdirSync(path.join(root, 'tmp'));
 }
 
 function blobFiles(root: string): string[] {
-  return readdirSync(path.join(root, 'blobs')).flatMap((dir) => readdirSync(path.join(root, 'blobs', dir)));
+  return readdirSync(path.join(root, 'blobs')).flatMap((dir) =>
+    readdirSync(path.join(root, 'blobs', dir)),
+  );
 }
 
 async function admin(
@@ -95,7 +117,7 @@ async function admin(
     headers,
     ...(options.body === undefined ? {} : { body: options.body }),
   });
-  return { status: response.status, json: (await response.json()) as unknown };
+  return { status: response.status, json: await response.json() };
 }
 
 function rulesOf(counters: unknown): { id: string; matched: number; injected: number }[] {
@@ -143,7 +165,9 @@ describe('error faults', () => {
 
 describe('latency and bandwidth', () => {
   it('latency delays a matching request by at least the injected time', async () => {
-    const { local, client } = await start([{ op: 'GetObject', fault: { kind: 'latency', ms: 300 } }]);
+    const { local, client } = await start([
+      { op: 'GetObject', fault: { kind: 'latency', ms: 300 } },
+    ]);
     await client.put('slow', data(1 * KiB));
     const started = performance.now();
     const result = await client.get('slow');
@@ -177,7 +201,12 @@ describe('latency and bandwidth', () => {
 describe('connection faults', () => {
   it('reset-request cuts the upload: network error, no object, nothing left in tmp/', async () => {
     const { local, client } = await start([
-      { id: 'cut', op: 'PutObject', key: 'reset/*', fault: { kind: 'reset-request', afterBytes: 64 * KiB } },
+      {
+        id: 'cut',
+        op: 'PutObject',
+        key: 'reset/*',
+        fault: { kind: 'reset-request', afterBytes: 64 * KiB },
+      },
     ]);
     const error = await failure(client.put('reset/a', data(MiB)));
     expectNetworkError(error);
@@ -186,7 +215,9 @@ describe('connection faults', () => {
     expect(blobFiles(local.root)).toEqual([]);
     // A key outside the pattern is not affected.
     await client.put('other/a', data(MiB));
-    expect(rulesOf(local.server.faults.counters())).toMatchObject([{ id: 'cut', matched: 1, injected: 1 }]);
+    expect(rulesOf(local.server.faults.counters())).toMatchObject([
+      { id: 'cut', matched: 1, injected: 1 },
+    ]);
     local.server.faults.setRules([]);
     await expectMissing(client, 'reset/a');
     expect(local.server.faults.counters().byKind['reset-request']).toBe(1);
@@ -196,7 +227,9 @@ describe('connection faults', () => {
     const { local, client } = await start();
     const body = data(MiB, 0x63);
     await client.put('cut-get', body);
-    local.server.faults.setRules([{ op: 'GetObject', fault: { kind: 'reset-response', afterBytes: 100 * KiB } }]);
+    local.server.faults.setRules([
+      { op: 'GetObject', fault: { kind: 'reset-response', afterBytes: 100 * KiB } },
+    ]);
     let outcome: 'error' | 'short';
     try {
       const result = await client.get('cut-get');
@@ -213,7 +246,9 @@ describe('connection faults', () => {
   });
 
   it('drop-response commits the PUT and then closes the connection without an answer', async () => {
-    const { local, client } = await start([{ op: 'PutObject', key: 'drop/*', times: 1, fault: { kind: 'drop-response' } }]);
+    const { local, client } = await start([
+      { op: 'PutObject', key: 'drop/*', times: 1, fault: { kind: 'drop-response' } },
+    ]);
     const records: RequestRecord[] = [];
     local.server.on('request', (record) => records.push(record));
     const body = data(300 * KiB, 0x64);
@@ -221,13 +256,41 @@ describe('connection faults', () => {
     expectNetworkError(error);
     const result = await client.get('drop/a');
     expect((result.content as Buffer).equals(body)).toBe(true);
-    expect(records.find((r) => r.op === 'PutObject')).toMatchObject({ status: 0, code: 'DroppedResponse' });
+    expect(records.find((r) => r.op === 'PutObject')).toMatchObject({
+      status: 0,
+      code: 'DroppedResponse',
+    });
   });
+});
+
+describe('resources', () => {
+  it.skipIf(!existsSync('/proc/self/fd'))(
+    'dropped and cut GET responses close their blob files',
+    async () => {
+      const { local, client } = await start();
+      await client.put('held', data(256 * KiB));
+      await client.get('held');
+      const baseline = openFilesUnder(local.root); // meta.db, -wal, -shm
+      local.server.faults.setRules([
+        { op: 'GetObject', key: 'held', fault: { kind: 'drop-response' } },
+        { op: 'GetObject', key: 'held2', fault: { kind: 'reset-response', afterBytes: 10 * KiB } },
+      ]);
+      await client.put('held2', data(256 * KiB));
+      for (let i = 0; i < 5; i++) {
+        expectNetworkError(await failure(client.get('held')));
+        await client.get('held2').catch(() => undefined);
+      }
+      await waitFor(() => openFilesUnder(local.root) <= baseline, 2_000);
+      expect(openFilesUnder(local.root)).toBe(baseline);
+    },
+  );
 });
 
 describe('rule filters and counters', () => {
   it('times: fails the next 2 matching requests, then succeeds', async () => {
-    const { local, client } = await start([{ id: 'twice', op: 'PutObject', times: 2, fault: error503 }]);
+    const { local, client } = await start([
+      { id: 'twice', op: 'PutObject', times: 2, fault: error503 },
+    ]);
     const outcomes: (number | 'ok')[] = [];
     for (let i = 0; i < 3; i++) {
       try {
@@ -238,32 +301,63 @@ describe('rule filters and counters', () => {
       }
     }
     expect(outcomes).toEqual([503, 503, 'ok']);
-    expect(rulesOf(local.server.faults.counters())).toMatchObject([{ id: 'twice', matched: 3, injected: 2 }]);
+    expect(rulesOf(local.server.faults.counters())).toMatchObject([
+      { id: 'twice', matched: 3, injected: 2 },
+    ]);
+  });
+
+  it('after: lets the first N matching requests through', async () => {
+    const { local, client } = await start([
+      { id: 'second', op: 'PutObject', after: 1, times: 1, fault: error503 },
+    ]);
+    const outcomes: (number | 'ok')[] = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(
+        await client.put('after', data(KiB)).then(
+          () => 'ok' as const,
+          (e: OssClientError) => e.status ?? -1,
+        ),
+      );
+    }
+    expect(outcomes).toEqual(['ok', 503, 'ok']);
+    expect(rulesOf(local.server.faults.counters())).toMatchObject([
+      { id: 'second', matched: 3, injected: 1 },
+    ]);
   });
 
   it('an UploadPart rule for big/* hits only parts of big/ keys', async () => {
-    const { local, client } = await start([{ id: 'big-parts', op: 'UploadPart', key: 'big/*', fault: error503 }]);
+    const { local, client } = await start([
+      { id: 'big-parts', op: 'UploadPart', key: 'big/*', fault: error503 },
+    ]);
     const part = data(100 * KiB);
     const big = await client.initMultipartUpload('big/file');
-    const error = await failure(client.uploadPart('big/file', big.uploadId, 1, part, 0, part.length));
+    const error = await failure(
+      client.uploadPart('big/file', big.uploadId, 1, part, 0, part.length),
+    );
     expect(error.status).toBe(503);
     expect(error.code).toBe('ServiceUnavailable');
     // Other operations on big/ keys and parts of other keys pass.
     await client.put('big/plain', data(KiB));
     const small = await client.initMultipartUpload('small/file');
     const uploaded = await client.uploadPart('small/file', small.uploadId, 1, part, 0, part.length);
-    await client.completeMultipartUpload('small/file', small.uploadId, [{ number: 1, etag: uploaded.etag }]);
+    await client.completeMultipartUpload('small/file', small.uploadId, [
+      { number: 1, etag: uploaded.etag },
+    ]);
     expect(((await client.get('small/file')).content as Buffer).equals(part)).toBe(true);
     const parts = await client.listParts('big/file', big.uploadId);
     expect(parts.parts ?? []).toEqual([]);
     await client.abortMultipartUpload('big/file', big.uploadId);
-    expect(rulesOf(local.server.faults.counters())).toMatchObject([{ id: 'big-parts', matched: 1, injected: 1 }]);
+    expect(rulesOf(local.server.faults.counters())).toMatchObject([
+      { id: 'big-parts', matched: 1, injected: 1 },
+    ]);
   });
 });
 
 describe('admin endpoint', () => {
   it('GET /-/faults returns the counters with the admin token, 401 without it', async () => {
-    const { local, client } = await start([{ id: 'e', op: 'GetObject', key: 'missing-*', times: 1, fault: error503 }]);
+    const { local, client } = await start([
+      { id: 'e', op: 'GetObject', key: 'missing-*', times: 1, fault: error503 },
+    ]);
     await failure(client.get('missing-1'));
     await failure(client.get('missing-2')); // 404: matched, not injected (times: 1)
     const inProcess = local.server.faults.counters();
@@ -284,12 +378,20 @@ describe('admin endpoint', () => {
     // allowed), so the admin handler runs behind a server that reports loopback: false.
     const faults = new FaultInjector();
     const http = createServer((req, res) => {
-      void handleAdmin(req, res, { token: 't', loopback: false, faults, stats: () => ({}), resetStats: () => {} });
+      void handleAdmin(req, res, {
+        token: 't',
+        loopback: false,
+        faults,
+        stats: () => ({}),
+        resetStats: () => {},
+      });
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     try {
       const port = (http.address() as AddressInfo).port;
-      const response = await fetch(`http://127.0.0.1:${port}/-/faults`, { headers: { Authorization: 'Bearer t' } });
+      const response = await fetch(`http://127.0.0.1:${port}/-/faults`, {
+        headers: { Authorization: 'Bearer t' },
+      });
       expect(response.status).toBe(403);
       expect(await response.text()).toContain('loopback');
     } finally {
@@ -304,7 +406,10 @@ describe('admin endpoint', () => {
       body: JSON.stringify({ seed: 77, rules: [{ id: 'new', op: 'GetObject', fault: error503 }] }),
     });
     expect(replaced.status).toBe(200);
-    expect(replaced.json).toMatchObject({ seed: 77, rules: [{ id: 'new', matched: 0, injected: 0 }] });
+    expect(replaced.json).toMatchObject({
+      seed: 77,
+      rules: [{ id: 'new', matched: 0, injected: 0 }],
+    });
     await client.put('a', data(KiB));
     const error = await failure(client.get('a'));
     expect(error.status).toBe(503);
@@ -314,12 +419,51 @@ describe('admin endpoint', () => {
     expect((await client.get('a')).res.status).toBe(200);
   });
 
+  it('POST adds a rule, DELETE removes one or all', async () => {
+    const { local, client } = await start();
+    const added = await admin(local.server, 'POST', '/-/faults', {
+      body: JSON.stringify({ id: 'added', op: 'GetObject', fault: error503 }),
+    });
+    expect(added).toEqual({ status: 200, json: { id: 'added' } });
+    const unnamed = await admin(local.server, 'POST', '/-/faults', {
+      body: JSON.stringify({ fault: error503, op: 'HeadObject' }),
+    });
+    expect(unnamed.status).toBe(200);
+    const unnamedId = (unnamed.json as { id: string }).id;
+    await client.put('p', data(KiB));
+    expect((await failure(client.get('p'))).status).toBe(503);
+    expect((await failure(client.head('p'))).status).toBe(503);
+    const duplicate = await admin(local.server, 'POST', '/-/faults', {
+      body: JSON.stringify({ id: 'added', fault: error503 }),
+    });
+    expect(duplicate.status).toBe(400);
+    expect((duplicate.json as { error: string }).error).toMatch(/duplicate rule id "added"/);
+    expect(await admin(local.server, 'DELETE', '/-/faults/added')).toEqual({
+      status: 200,
+      json: { removed: true },
+    });
+    expect((await admin(local.server, 'DELETE', '/-/faults/added')).status).toBe(404);
+    expect((await client.get('p')).res.status).toBe(200);
+    expect(rulesOf(local.server.faults.counters()).map((r) => r.id)).toEqual([unnamedId]);
+    const cleared = await admin(local.server, 'DELETE', '/-/faults');
+    expect(cleared.status).toBe(200);
+    expect(rulesOf(cleared.json)).toEqual([]);
+    expect((await client.head('p')).res.status).toBe(200);
+    expect((await admin(local.server, 'GET', '/-/nothing')).status).toBe(404);
+  });
+
   it('answers 400 naming the problem for invalid rules, and keeps the old rules', async () => {
     const { local } = await start([{ id: 'keep', op: 'PutObject', fault: error503 }]);
     const cases: [unknown, RegExp][] = [
       [[{ fault: { kind: 'error', status: 200, code: 'X' } }], /rules\[0\]\.fault\.status/],
-      [[{ op: 'PutObjekt', fault: { kind: 'drop-response' } }], /rules\[0\]\.op: unknown operation "PutObjekt"/],
-      [[{ fault: { kind: 'explode' } }], /rules\[0\]\.fault(\.kind)?: expected fault\.kind to be one of: error, latency/],
+      [
+        [{ op: 'PutObjekt', fault: { kind: 'drop-response' } }],
+        /rules\[0\]\.op: unknown operation "PutObjekt"/,
+      ],
+      [
+        [{ fault: { kind: 'explode' } }],
+        /rules\[0\]\.fault(\.kind)?: expected fault\.kind to be one of: error, latency/,
+      ],
       [[{ fault: { kind: 'latency', ms: 10 }, colour: 'red' }], /colour/],
       [[{ fault: { kind: 'latency', ms: 10 }, probability: 2 }], /rules\[0\]\.probability/],
       [
@@ -333,7 +477,9 @@ describe('admin endpoint', () => {
       [42, /expected an array of rules/],
     ];
     for (const [body, message] of cases) {
-      const response = await admin(local.server, 'PUT', '/-/faults', { body: JSON.stringify(body) });
+      const response = await admin(local.server, 'PUT', '/-/faults', {
+        body: JSON.stringify(body),
+      });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect((response.json as { error: string }).error, JSON.stringify(body)).toMatch(message);
     }
@@ -354,7 +500,11 @@ describe('admin endpoint', () => {
     await client.list({ 'max-keys': 10 }, {});
     const { status, json } = await admin(local.server, 'GET', '/-/stats');
     expect(status).toBe(200);
-    const stats = json as { requests: number; byOperation: Record<string, { count: number; byStatus: Record<string, number> }>; errorsByCode: Record<string, number> };
+    const stats = json as {
+      requests: number;
+      byOperation: Record<string, { count: number; byStatus: Record<string, number> }>;
+      errorsByCode: Record<string, number>;
+    };
     expect(stats.byOperation['PutObject']).toEqual({ count: 2, byStatus: { '200': 2 } });
     expect(stats.byOperation['GetObject']).toEqual({ count: 2, byStatus: { '200': 1, '404': 1 } });
     expect(stats.byOperation['HeadObject']).toEqual({ count: 1, byStatus: { '200': 1 } });
@@ -394,7 +544,9 @@ describe('determinism', () => {
     const b = await failedIndices(second.client);
     expect(b).toEqual(a);
     // Reseeding over the admin endpoint replays the same decisions on a running server.
-    const reseeded = await admin(second.local.server, 'POST', '/-/faults/seed', { body: JSON.stringify({ seed: 1234 }) });
+    const reseeded = await admin(second.local.server, 'POST', '/-/faults/seed', {
+      body: JSON.stringify({ seed: 1234 }),
+    });
     expect(reseeded).toEqual({ status: 200, json: { seed: 1234 } });
     expect(await failedIndices(second.client)).toEqual(a);
     // About 30% fail; another seed fails other requests.
