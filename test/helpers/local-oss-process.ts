@@ -66,6 +66,7 @@ function spawnCli(args: readonly string[], options: LocalOssProcessOptions): Chi
   const env: Record<string, string | undefined> = { ...process.env };
   delete env['OSS_ACCESS_KEY_ID'];
   delete env['OSS_ACCESS_KEY_SECRET'];
+  // A plain Node process: options meant for the test runner's own processes are not passed on.
   delete env['NODE_OPTIONS'];
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];

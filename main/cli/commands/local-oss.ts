@@ -71,7 +71,9 @@ async function runLocalOss(flags: LocalOssFlags): Promise<void> {
     try {
       json = JSON.parse(await readFile(file, 'utf8'));
     } catch (error) {
-      throw new Error(`Cannot read fault rules from ${file}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`Cannot read fault rules from ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const parsed = parseFaultRules(json, file);
     faults = parsed.rules;

@@ -243,7 +243,9 @@ export class FaultInjector {
           status: fault.status,
           code: fault.code,
           message: fault.message ?? `Injected fault (rule ${state.rule.id})`,
-          ...(fault.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: fault.retryAfterSeconds }),
+          ...(fault.retryAfterSeconds === undefined
+            ? {}
+            : { retryAfterSeconds: fault.retryAfterSeconds }),
         };
         return true;
       case 'latency': {
@@ -252,13 +254,22 @@ export class FaultInjector {
         return true;
       }
       case 'bandwidth':
-        plan.bandwidthBytesPerSecond = Math.min(plan.bandwidthBytesPerSecond ?? Infinity, fault.bytesPerSecond);
+        plan.bandwidthBytesPerSecond = Math.min(
+          plan.bandwidthBytesPerSecond ?? Infinity,
+          fault.bytesPerSecond,
+        );
         return true;
       case 'reset-request':
-        plan.resetRequestAfterBytes = Math.min(plan.resetRequestAfterBytes ?? Infinity, fault.afterBytes);
+        plan.resetRequestAfterBytes = Math.min(
+          plan.resetRequestAfterBytes ?? Infinity,
+          fault.afterBytes,
+        );
         return true;
       case 'reset-response':
-        plan.resetResponseAfterBytes = Math.min(plan.resetResponseAfterBytes ?? Infinity, fault.afterBytes);
+        plan.resetResponseAfterBytes = Math.min(
+          plan.resetResponseAfterBytes ?? Infinity,
+          fault.afterBytes,
+        );
         return true;
       case 'drop-response':
         plan.dropResponse = true;

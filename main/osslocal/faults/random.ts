@@ -10,7 +10,8 @@ const TWO_POW_32 = 4294967296;
 
 /** Folds any safe integer (negative or above 2^32 included) into 32 bits. */
 export function normalizeSeed(seed: number): number {
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`Fault seed must be a safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`Fault seed must be a safe integer, got ${seed}`);
   const low = seed >>> 0;
   const high = Math.floor(seed / TWO_POW_32) >>> 0;
   return (low ^ Math.imul(high, 0x9e3779b1)) >>> 0;

@@ -11,7 +11,8 @@ const KNOWN_OPERATIONS = OSS_OPERATIONS.join(', ');
 
 function describeOpProblem(input: unknown): string {
   if (Array.isArray(input)) {
-    if (input.length === 0) return 'the operation list is empty; list at least one operation or use "*"';
+    if (input.length === 0)
+      return 'the operation list is empty; list at least one operation or use "*"';
     const unknown = input.filter((value) => typeof value !== 'string' || !isOssOperation(value));
     return `unknown operation ${unknown.map((value) => JSON.stringify(value)).join(', ')}; known operations: ${KNOWN_OPERATIONS}`;
   }
@@ -33,7 +34,9 @@ const nonNegativeInt = z.number().int().min(0);
 const errorFaultSchema = z.strictObject({
   kind: z.literal('error'),
   status: z.number().int().min(400).max(599),
-  code: z.string().regex(/^[A-Za-z][A-Za-z0-9.]*$/, 'expected an OSS error code such as "InternalError"'),
+  code: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9.]*$/, 'expected an OSS error code such as "InternalError"'),
   message: z.string().optional(),
   retryAfterSeconds: nonNegativeInt.optional(),
 });
@@ -105,7 +108,11 @@ const ruleListSchema = z.array(faultRuleSchema).superRefine((rules, ctx) => {
   rules.forEach((rule, index) => {
     if (rule.id === undefined) return;
     if (seen.has(rule.id)) {
-      ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate rule id ${JSON.stringify(rule.id)}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'id'],
+        message: `duplicate rule id ${JSON.stringify(rule.id)}`,
+      });
     }
     seen.add(rule.id);
   });
@@ -134,7 +141,9 @@ export class FaultRuleError extends Error {
   readonly issues: readonly { path: string; message: string }[];
 
   constructor(source: string, issues: { path: string; message: string }[]) {
-    const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
+    const listed = issues.map((issue) =>
+      issue.path ? `${issue.path}: ${issue.message}` : issue.message,
+    );
     super(`Invalid fault rules in ${source}: ${listed.join('; ')}`);
     this.name = 'FaultRuleError';
     this.source = source;
@@ -146,7 +155,8 @@ function formatPath(prefix: string, path: readonly PropertyKey[]): string {
   let out = prefix;
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment))
+      out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
@@ -173,7 +183,10 @@ export function parseFaultRules(json: unknown, source: string): ParsedFaultRules
   }
   if (json === null || typeof json !== 'object') {
     throw new FaultRuleError(source, [
-      { path: '', message: 'expected an array of rules or an object { "seed"?: number, "rules": [...] }' },
+      {
+        path: '',
+        message: 'expected an array of rules or an object { "seed"?: number, "rules": [...] }',
+      },
     ]);
   }
   const result = ruleFileSchema.safeParse(json);

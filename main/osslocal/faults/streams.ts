@@ -17,9 +17,14 @@ const CATCH_UP_MS = 20;
  */
 export function createThrottle(bytesPerSecond: number): Transform {
   if (!(Number.isFinite(bytesPerSecond) && bytesPerSecond > 0)) {
-    throw new RangeError(`Bandwidth cap must be a positive number of bytes per second, got ${bytesPerSecond}`);
+    throw new RangeError(
+      `Bandwidth cap must be a positive number of bytes per second, got ${bytesPerSecond}`,
+    );
   }
-  const sliceBytes = Math.max(1, Math.min(MAX_SLICE_BYTES, Math.floor((bytesPerSecond * SLICE_MS) / 1000)));
+  const sliceBytes = Math.max(
+    1,
+    Math.min(MAX_SLICE_BYTES, Math.floor((bytesPerSecond * SLICE_MS) / 1000)),
+  );
   const msPerByte = 1000 / bytesPerSecond;
   let due = -Infinity;
   let timer: NodeJS.Timeout | undefined;
@@ -57,7 +62,12 @@ export function createThrottle(bytesPerSecond: number): Transform {
       // Settle the held write as failed: it was not passed on in full.
       const held = pending;
       pending = undefined;
-      held?.(error ?? Object.assign(new Error('Stream destroyed while throttled'), { code: 'ERR_STREAM_DESTROYED' }));
+      held?.(
+        error ??
+          Object.assign(new Error('Stream destroyed while throttled'), {
+            code: 'ERR_STREAM_DESTROYED',
+          }),
+      );
       callback(error);
     },
   });
@@ -110,7 +120,8 @@ export function createTripwire(limitBytes: number, onTrip: () => void): Transfor
         return;
       }
       const error =
-        failure ?? Object.assign(new Error('Connection reset by fault injection'), { code: FAULT_RESET_CODE });
+        failure ??
+        Object.assign(new Error('Connection reset by fault injection'), { code: FAULT_RESET_CODE });
       callback(error);
     },
   });

@@ -1,13 +1,12 @@
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type OSS from 'ali-oss';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleAdmin } from '../../../main/osslocal/admin.js';
 import { FaultInjector } from '../../../main/osslocal/faults/injector.js';
-import type { FaultRule } from '../../../main/osslocal/index.js';
-import type { RequestRecord } from '../../../main/osslocal/index.js';
+import type { FaultRule, RequestRecord } from '../../../main/osslocal/index.js';
 import { startLocalOss, type LocalOss } from '../../helpers/osslocal.js';
 
 /**

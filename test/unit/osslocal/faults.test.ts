@@ -9,10 +9,24 @@ import {
   parseFaultRules,
   type FaultRule,
 } from '../../../main/osslocal/faults/rules.js';
-import { FAULT_RESET_CODE, createThrottle, createTripwire } from '../../../main/osslocal/faults/streams.js';
+import {
+  FAULT_RESET_CODE,
+  createThrottle,
+  createTripwire,
+} from '../../../main/osslocal/faults/streams.js';
 
-const put = (key?: string, bucket = 'b1'): FaultContext => ({ op: 'PutObject', method: 'PUT', bucket, key });
-const get = (key?: string, bucket = 'b1'): FaultContext => ({ op: 'GetObject', method: 'GET', bucket, key });
+const put = (key?: string, bucket = 'b1'): FaultContext => ({
+  op: 'PutObject',
+  method: 'PUT',
+  bucket,
+  key,
+});
+const get = (key?: string, bucket = 'b1'): FaultContext => ({
+  op: 'GetObject',
+  method: 'GET',
+  bucket,
+  key,
+});
 const error503: FaultRule['fault'] = { kind: 'error', status: 503, code: 'ServiceUnavailable' };
 
 function hits(injector: FaultInjector, ctx: FaultContext): boolean {
@@ -38,14 +52,20 @@ describe('FaultInjector filters', () => {
     expect(hits(single, { op: 'UploadPart', method: 'PUT', bucket: 'b1', key: 'k' })).toBe(true);
     expect(hits(single, put('k'))).toBe(false);
 
-    const list = new FaultInjector({ rules: [{ op: ['PutObject', 'GetObject'], fault: error503 }] });
+    const list = new FaultInjector({
+      rules: [{ op: ['PutObject', 'GetObject'], fault: error503 }],
+    });
     expect(hits(list, put('k'))).toBe(true);
     expect(hits(list, get('k'))).toBe(true);
-    expect(hits(list, { op: 'DeleteObject', method: 'DELETE', bucket: 'b1', key: 'k' })).toBe(false);
+    expect(hits(list, { op: 'DeleteObject', method: 'DELETE', bucket: 'b1', key: 'k' })).toBe(
+      false,
+    );
   });
 
   it('filters by exact bucket and by method, case-insensitively for the method', () => {
-    const injector = new FaultInjector({ rules: [{ bucket: 'b1', method: 'put', fault: error503 }] });
+    const injector = new FaultInjector({
+      rules: [{ bucket: 'b1', method: 'put', fault: error503 }],
+    });
     expect(hits(injector, put('k', 'b1'))).toBe(true);
     expect(hits(injector, put('k', 'b10'))).toBe(false);
     expect(hits(injector, get('k', 'b1'))).toBe(false);
@@ -91,7 +111,9 @@ describe('FaultInjector filters', () => {
 
 describe('FaultInjector after, times and probability', () => {
   it('lets the first `after` matches through, then injects `times` times', () => {
-    const injector = new FaultInjector({ rules: [{ id: 'r', op: 'PutObject', after: 2, times: 3, fault: error503 }] });
+    const injector = new FaultInjector({
+      rules: [{ id: 'r', op: 'PutObject', after: 2, times: 3, fault: error503 }],
+    });
     const seen = Array.from({ length: 7 }, () => hits(injector, put('k')));
     expect(seen).toEqual([false, false, true, true, true, false, false]);
     hits(injector, get('k')); // not a match: not counted
@@ -106,7 +128,10 @@ describe('FaultInjector after, times and probability', () => {
   });
 
   it('replays after reseed, counters included', () => {
-    const injector = new FaultInjector({ seed: 9, rules: [{ id: 'p', probability: 0.3, times: 20, fault: error503 }] });
+    const injector = new FaultInjector({
+      seed: 9,
+      rules: [{ id: 'p', probability: 0.3, times: 20, fault: error503 }],
+    });
     const run = (): boolean[] => Array.from({ length: 100 }, () => hits(injector, put('k')));
     const first = run();
     injector.reseed(9);
@@ -139,11 +164,17 @@ describe('FaultInjector after, times and probability', () => {
   });
 
   it('draws nothing before `after` is used up, so `after` does not shift the sequence', () => {
-    const withAfter = new FaultInjector({ seed: 3, rules: [{ id: 'p', after: 5, probability: 0.5, fault: error503 }] });
+    const withAfter = new FaultInjector({
+      seed: 3,
+      rules: [{ id: 'p', after: 5, probability: 0.5, fault: error503 }],
+    });
     const skipped = Array.from({ length: 5 }, () => hits(withAfter, put('k')));
     expect(skipped).toEqual([false, false, false, false, false]);
     const rest = Array.from({ length: 50 }, () => hits(withAfter, put('k')));
-    const plain = new FaultInjector({ seed: 3, rules: [{ id: 'p', probability: 0.5, fault: error503 }] });
+    const plain = new FaultInjector({
+      seed: 3,
+      rules: [{ id: 'p', probability: 0.5, fault: error503 }],
+    });
     expect(rest).toEqual(Array.from({ length: 50 }, () => hits(plain, put('k'))));
   });
 });
@@ -165,7 +196,10 @@ describe('FaultInjector plans and counters', () => {
       rules: [
         { id: 'slow1', fault: { kind: 'latency', ms: 100 } },
         { id: 'cap1', fault: { kind: 'bandwidth', bytesPerSecond: 5000 } },
-        { id: 'e1', fault: { kind: 'error', status: 429, code: 'QpsLimitExceeded', retryAfterSeconds: 2 } },
+        {
+          id: 'e1',
+          fault: { kind: 'error', status: 429, code: 'QpsLimitExceeded', retryAfterSeconds: 2 },
+        },
         { id: 'slow2', fault: { kind: 'latency', ms: 50 } },
         { id: 'e2', fault: error503 },
         { id: 'cap2', fault: { kind: 'bandwidth', bytesPerSecond: 1000 } },
@@ -177,7 +211,12 @@ describe('FaultInjector plans and counters', () => {
     });
     const plan = injector.plan(put('k'));
     expect(plan).toEqual({
-      error: { status: 429, code: 'QpsLimitExceeded', message: 'Injected fault (rule e1)', retryAfterSeconds: 2 },
+      error: {
+        status: 429,
+        code: 'QpsLimitExceeded',
+        message: 'Injected fault (rule e1)',
+        retryAfterSeconds: 2,
+      },
       latencyMs: 150,
       bandwidthBytesPerSecond: 1000,
       resetRequestAfterBytes: 10,
@@ -199,7 +238,9 @@ describe('FaultInjector plans and counters', () => {
   });
 
   it('adds seeded jitter to latency within bounds', () => {
-    const injector = new FaultInjector({ rules: [{ fault: { kind: 'latency', ms: 100, jitterMs: 20 } }] });
+    const injector = new FaultInjector({
+      rules: [{ fault: { kind: 'latency', ms: 100, jitterMs: 20 } }],
+    });
     const values = Array.from({ length: 200 }, () => injector.plan(put('k')).latencyMs);
     expect(Math.min(...values)).toBeGreaterThanOrEqual(80);
     expect(Math.max(...values)).toBeLessThanOrEqual(120);
@@ -231,7 +272,9 @@ describe('FaultInjector plans and counters', () => {
       fault: { kind: 'latency', ms: 5 },
     });
 
-    injector.setRules([{ id: 'keep', op: 'PutObject', times: 1, fault: { kind: 'latency', ms: 5 } }]);
+    injector.setRules([
+      { id: 'keep', op: 'PutObject', times: 1, fault: { kind: 'latency', ms: 5 } },
+    ]);
     counters = injector.counters();
     expect(counters.rules).toHaveLength(1);
     expect(counters.rules[0]).toMatchObject({ id: 'keep', matched: 2, injected: 1 });
@@ -244,7 +287,9 @@ describe('FaultInjector plans and counters', () => {
 
   it('validates in-process rules', () => {
     const injector = new FaultInjector();
-    expect(() => injector.addRule({ probability: 2, fault: error503 })).toThrow(/in-process rule: rule\.probability/);
+    expect(() => injector.addRule({ probability: 2, fault: error503 })).toThrow(
+      /in-process rule: rule\.probability/,
+    );
     expect(() => injector.setRules([{ fault: error503 }, { times: -1, fault: error503 }])).toThrow(
       /in-process rules: rules\[1\]\.times/,
     );
@@ -267,7 +312,12 @@ describe('parseFaultRules', () => {
       {
         seed: 7,
         rules: [
-          { op: ['UploadPart'], key: 'big/*', probability: 0.03, fault: { kind: 'reset-request', afterBytes: 1024 } },
+          {
+            op: ['UploadPart'],
+            key: 'big/*',
+            probability: 0.03,
+            fault: { kind: 'reset-request', afterBytes: 1024 },
+          },
         ],
       },
       'soak.json',
@@ -287,12 +337,19 @@ describe('parseFaultRules', () => {
       throw new Error('expected parseFaultRules to throw');
     };
 
-    const status = attempt([{ fault: error503 }, { fault: { kind: 'error', status: 700, code: 'X' } }]);
-    expect(status.message).toMatch(/^Invalid fault rules in faults\.json: rules\[1\]\.fault\.status: /);
+    const status = attempt([
+      { fault: error503 },
+      { fault: { kind: 'error', status: 700, code: 'X' } },
+    ]);
+    expect(status.message).toMatch(
+      /^Invalid fault rules in faults\.json: rules\[1\]\.fault\.status: /,
+    );
 
     const kind = attempt({ rules: [{ fault: { kind: 'explode' } }] }, 'admin request');
     expect(kind.message).toContain('admin request');
-    expect(kind.message).toContain('rules[0].fault.kind: expected fault.kind to be one of: error, latency');
+    expect(kind.message).toContain(
+      'rules[0].fault.kind: expected fault.kind to be one of: error, latency',
+    );
 
     const op = attempt([{ op: ['PutObject', 'PutObjekt'], fault: error503 }]);
     expect(op.message).toContain('rules[0].op: unknown operation "PutObjekt"');
@@ -342,7 +399,9 @@ describe('createThrottle', () => {
   it('destroys cleanly while a chunk is held', async () => {
     const throttle = createThrottle(1000);
     throttle.resume();
-    const written = new Promise<Error | null | undefined>((resolve) => throttle.write(Buffer.alloc(10_000), resolve));
+    const written = new Promise<Error | null | undefined>((resolve) =>
+      throttle.write(Buffer.alloc(10_000), resolve),
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     throttle.destroy();
     expect((await written)?.message).toMatch(/destroyed/);
