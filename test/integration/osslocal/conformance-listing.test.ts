@@ -29,6 +29,7 @@ import {
   type LocalOss,
   type Signing,
 } from '../../helpers/osslocal.js';
+import { expectOssError, utf8Compare } from '../../helpers/oss-expect.js';
 
 // ---------------------------------------------------------------------------------------
 // The parts of ali-oss 6.23 used here, typed as the client really returns them (its
@@ -104,20 +105,10 @@ interface Client {
   /** ali-oss's own request path (signing included), without its client-side name checks. */
   request(params: Record<string, unknown>): Promise<{ status: number; res: RawResponse }>;
 }
-interface ClientError extends Error {
-  status: number;
-  code: string;
-  requestId: string;
-}
-
 // ---------------------------------------------------------------------------------------
 // Helpers
 
 const OWNER_ID = '1000000000000000';
-
-function utf8Compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
 
 function sortUtf8(values: Iterable<string>): string[] {
   return [...values].sort(utf8Compare);
@@ -138,22 +129,6 @@ function xmlElements(res: RawResponse, name: string): string[] {
 
 function xmlElement(res: RawResponse, name: string): string | undefined {
   return xmlElements(res, name)[0];
-}
-
-async function expectOssError(
-  promise: Promise<unknown>,
-  status: number,
-  code: string,
-): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected ${status} ${code}, got success`).toBeInstanceOf(Error);
-  const e = error as ClientError;
-  expect({ status: e.status, code: e.code }).toEqual({ status, code });
-  expect(e.requestId).toMatch(/^[0-9A-F]{24}$/);
-  return e;
 }
 
 async function inPool<T>(

@@ -31,6 +31,7 @@ import {
   type LocalOss,
   type Signing,
 } from '../../helpers/osslocal.js';
+import { expectOssError, multipartEtag, utf8Compare } from '../../helpers/oss-expect.js';
 
 const require = createRequire(import.meta.url);
 const ecma = require('crc64-ecma182.js') as { crc64(buff: Buffer, prev?: string): string };
@@ -142,12 +143,6 @@ interface Client {
     params: Record<string, unknown>,
   ): Promise<{ status: number; res: RawResponse; data: Buffer }>;
 }
-interface ClientError extends Error {
-  status: number;
-  code: string;
-  requestId: string;
-}
-
 // ---------------------------------------------------------------------------------------
 // Helpers
 
@@ -167,41 +162,14 @@ function partEtag(data: Buffer): string {
   return `"${md5(data).toString('hex').toUpperCase()}"`;
 }
 
-/** OSS's multipart ETag: MD5 over the concatenated binary part MD5s, upper hex, `-<N>`. */
-function multipartEtag(parts: readonly Buffer[]): string {
-  const digest = createHash('md5');
-  for (const part of parts) digest.update(md5(part));
-  return `"${digest.digest('hex').toUpperCase()}-${parts.length}"`;
-}
-
 function toArray<T>(value: T[] | T | undefined | ''): T[] {
   if (value === undefined || value === '') return [];
   return Array.isArray(value) ? value : [value];
 }
 
-function utf8Compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 function xmlElements(res: RawResponse, name: string): string[] {
   const re = new RegExp(`<${name}>([^<]*)</${name}>`, 'g');
   return [...res.data.toString('utf8').matchAll(re)].map((m) => m[1] ?? '');
-}
-
-async function expectOssError(
-  promise: Promise<unknown>,
-  status: number,
-  code: string,
-): Promise<ClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected ${status} ${code}, got success`).toBeInstanceOf(Error);
-  const e = error as ClientError;
-  expect({ status: e.status, code: e.code }).toEqual({ status, code });
-  expect(e.requestId).toMatch(/^[0-9A-F]{24}$/);
-  return e;
 }
 
 function completeXml(parts: readonly PartRef[]): string {
@@ -351,7 +319,7 @@ describe.each(CLIENT_MODES)('multipart upload ($addressing $signing)', (mode) =>
       uploadId,
       etags.map((etag, i) => ({ number: i + 1, etag })),
     );
-    const expectedEtag = multipartEtag(partData);
+    const expectedEtag = quotedMultipartEtag(partData);
     expect(done.res.status).toBe(200);
     expect(done.etag).toBe(expectedEtag);
     expect(xmlElements(done.res, 'ETag')).toEqual([expectedEtag.replace(/"/g, '&quot;')]);
@@ -417,7 +385,7 @@ describe.each(HEAVY_MODES)('multipart rules ($addressing $signing)', (mode) => {
       { number: 1, etag: one.etag },
       { number: 10000, etag: last.etag },
     ]);
-    expect(done.etag).toBe(multipartEtag([part.data, small.data]));
+    expect(done.etag).toBe(quotedMultipartEtag([part.data, small.data]));
     expect((await c.get(key)).content.equals(Buffer.concat([part.data, small.data]))).toBe(true);
   });
 
@@ -442,14 +410,14 @@ describe.each(HEAVY_MODES)('multipart rules ($addressing $signing)', (mode) => {
       { number: 1, etag: p1b.etag },
       { number: 2, etag: p2.etag },
     ]);
-    expect(done.etag).toBe(multipartEtag([exact.data, small.data]));
+    expect(done.etag).toBe(quotedMultipartEtag([exact.data, small.data]));
     // A single small part is also the last one: fine.
     const single = `rules/${tag}/single-small`;
     const s = await c.initMultipartUpload(single);
     const sp = await c.uploadPart(single, s.uploadId, 1, small.file, 0, small.data.length);
     expect(
       (await c.completeMultipartUpload(single, s.uploadId, [{ number: 1, etag: sp.etag }])).etag,
-    ).toBe(multipartEtag([small.data]));
+    ).toBe(quotedMultipartEtag([small.data]));
   });
 
   it('parts out of order are 400 InvalidPartOrder; unknown parts or wrong ETags 400 InvalidPart', async () => {
@@ -501,7 +469,7 @@ describe.each(HEAVY_MODES)('multipart rules ($addressing $signing)', (mode) => {
     );
     // A subset of the parts may be completed; the rest are dropped.
     const done = await c.completeMultipartUpload(key, uploadId, [refs[0], refs[2]]);
-    expect(done.etag).toBe(multipartEtag([part.data, small.data]));
+    expect(done.etag).toBe(quotedMultipartEtag([part.data, small.data]));
     expect((await c.get(key)).content.equals(Buffer.concat([part.data, small.data]))).toBe(true);
   });
 
@@ -571,7 +539,7 @@ describe.each(HEAVY_MODES)('multipart rules ($addressing $signing)', (mode) => {
     const done = await rawComplete(c, key, uploadId, undefined, { 'x-oss-complete-all': 'yes' });
     const expected = [part.data, other.data, small.data];
     expect(done.status).toBe(200);
-    expect(done.res.headers['etag']).toBe(multipartEtag(expected));
+    expect(done.res.headers['etag']).toBe(quotedMultipartEtag(expected));
     expect(done.res.headers['x-oss-hash-crc64ecma']).toBe(crc64(Buffer.concat(expected)));
     expect((await c.get(key)).content.equals(Buffer.concat(expected))).toBe(true);
     await expectOssError(c.listParts(key, uploadId), 404, 'NoSuchUpload');
@@ -684,7 +652,7 @@ describe.each(HEAVY_MODES)('UploadPartCopy ($addressing $signing)', (mode) => {
     ]);
     const done = await c.completeMultipartUpload(key, uploadId, refs);
     const expected = [range1, own.data, range3, source];
-    expect(done.etag).toBe(multipartEtag(expected));
+    expect(done.etag).toBe(quotedMultipartEtag(expected));
     const got = await c.get(key);
     expect(got.content.equals(Buffer.concat(expected))).toBe(true);
     expect(got.res.headers['x-oss-hash-crc64ecma']).toBe(crc64(Buffer.concat(expected)));
@@ -849,7 +817,7 @@ describe('the managed uploader', () => {
     const parts = Array.from({ length: 20 }, (_, i) =>
       data.subarray(i * partSize, (i + 1) * partSize),
     );
-    expect(result.etag).toBe(multipartEtag(parts));
+    expect(result.etag).toBe(quotedMultipartEtag(parts));
     expect(progress[progress.length - 1]).toBe(1);
     const got = await c.get('managed/20mb.bin');
     expect(got.content.length).toBe(data.length);
@@ -857,3 +825,7 @@ describe('the managed uploader', () => {
     expect(got.res.headers['x-oss-hash-crc64ecma']).toBe(crc64(data));
   });
 });
+
+function quotedMultipartEtag(parts: readonly Buffer[]): string {
+  return `"${multipartEtag(parts)}"`;
+}

@@ -24,6 +24,7 @@ import { Readable } from 'node:stream';
 import type OSS from 'ali-oss';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failure, type OssClientError } from '../../helpers/oss-expect.js';
 
 import {
   CLIENT_MODES,
@@ -104,14 +105,6 @@ function parseErrorXml(text: string): Record<string, string> {
 // ---------------------------------------------------------------------------------------
 // ali-oss results and errors
 
-interface OssClientError extends Error {
-  status: number;
-  code: string;
-  requestId?: string;
-  ecCode?: string;
-  hostId?: string;
-}
-
 type HeaderMap = Record<string, string | undefined>;
 const headersOf = (res: { headers: object }): HeaderMap => res.headers as HeaderMap;
 
@@ -122,15 +115,6 @@ const getObjectMeta = (client: OSS, key: string) =>
       getObjectMeta(name: string): Promise<{ status: number; res: OSS.NormalSuccessResponse }>;
     }
   ).getObjectMeta(key);
-
-async function failure(promise: Promise<unknown>): Promise<OssClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as OssClientError;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** The error ali-oss raised; with an XML body it carries the request id and EC too. */
 async function expectOssError(

@@ -12,6 +12,7 @@ import {
   type LocalOssProcess,
 } from '../../helpers/local-oss-process.js';
 import { createClient } from '../../helpers/osslocal.js';
+import { multipartEtag } from '../../helpers/oss-expect.js';
 
 /**
  * Crash safety of the local OSS server, end to end: a real `ossync local-oss` process takes
@@ -75,12 +76,6 @@ function crc64Of(data: Buffer): string {
 }
 
 const md5 = (data: Buffer): Buffer => createHash('md5').update(data).digest();
-
-function multipartEtag(parts: readonly Buffer[]): string {
-  const digest = createHash('md5');
-  for (const part of parts) digest.update(md5(part));
-  return `${digest.digest('hex').toUpperCase()}-${parts.length}`;
-}
 
 /** One upload of a key whose bytes may become the object. */
 interface Candidate {

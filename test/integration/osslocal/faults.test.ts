@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { handleAdmin } from '../../../main/osslocal/admin.js';
 import { FaultInjector } from '../../../main/osslocal/faults/injector.js';
 import type { FaultRule, RequestRecord } from '../../../main/osslocal/index.js';
+import { failure, type OssClientError } from '../../helpers/oss-expect.js';
 import { startLocalOss, type LocalOss } from '../../helpers/osslocal.js';
 
 /**
@@ -19,11 +20,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 const error503: FaultRule['fault'] = { kind: 'error', status: 503, code: 'ServiceUnavailable' };
-
-interface OssClientError extends Error {
-  status?: number;
-  code?: string;
-}
 
 let local: LocalOss | undefined;
 
@@ -48,15 +44,6 @@ function data(size: number, fill = 0x61): Buffer {
   const buffer = Buffer.alloc(size, fill);
   for (let i = 0; i < size; i += 4096) buffer[i] = (i / 4096) & 0xff;
   return buffer;
-}
-
-async function failure(promise: Promise<unknown>): Promise<OssClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as OssClientError;
-  }
-  throw new Error('expected the request to fail, it succeeded');
 }
 
 /** A network-level failure: no HTTP status reached ali-oss (it reports status -1). */
