@@ -142,6 +142,7 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
       // A bad bucket name or a port in use: do not leave the database open. Its state stays
       // 'running', which only costs the next start a sweep.
       server.backend.meta.close();
+      await server.backend.blobs.close();
       throw error;
     }
     return server;
@@ -199,6 +200,7 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
     });
     this.backend.meta.setMeta('state', 'stopped');
     this.backend.meta.close();
+    await this.backend.blobs.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
