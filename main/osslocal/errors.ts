@@ -32,6 +32,7 @@ const EC_BY_CODE: Readonly<Record<string, string>> = {
   InvalidAccessKeyId: '0002-00000030',
   RequestTimeTooSkewed: '0002-00000073',
   SecurityTokenExpired: '0002-00000035',
+  InvalidSecurityToken: '0002-00000006',
   InvalidArgument: '0016-00000001',
   InvalidDigest: '0016-00000002',
   InvalidPart: '0042-00000002',
