@@ -365,7 +365,7 @@ export class MetadataStore {
     })();
   }
 
-  /** Registers a blob that no object or part refers to yet is not allowed; see putPart/putObject. */
+  /** Whether any object or part still refers to this blob (the sweep after a crash asks). */
   hasBlob(blobId: string): boolean {
     return this.stmts.hasBlob.get(blobId) !== undefined;
   }
