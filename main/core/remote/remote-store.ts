@@ -1,0 +1,134 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The RemoteStore port: everything the core asks of OSS. One real adapter (ali-oss,
+ * oss-remote-store.ts); tests run it against the local OSS server. Every method throws
+ * CoreError (../errors.ts) with a stable code, the OSS code and the request id.
+ */
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Without quotes, as OSS sends it (upper-case hex, or `HEX-N` for multipart). */
+  etag: string;
+  /** Decimal uint64 from x-oss-hash-crc64ecma; undefined if the server sent none. */
+  crc64: string | undefined;
+  lastModified: Date;
+  contentType?: string;
+  /** x-oss-meta-* without the prefix, values decoded. */
+  meta?: Record<string, string>;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+  storageClass?: string;
+}
+
+export interface ListPage {
+  objects: ListedObject[];
+  prefixes: string[];
+  /** Pass back to get the next page; undefined on the last page. */
+  nextToken: string | undefined;
+}
+
+export interface UploadBody {
+  /** A fresh stream of exactly `size` bytes (the engine makes a new one per attempt). */
+  stream: Readable;
+  size: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Whole-request timeout in ms (ali-oss's timeout covers the body too). */
+  timeoutMs?: number;
+}
+
+export interface PutOptions extends CallOptions {
+  contentType?: string;
+  meta?: Record<string, string>;
+  forbidOverwrite?: boolean;
+}
+
+export interface PutResult {
+  etag: string;
+  crc64: string | undefined;
+  requestId: string | undefined;
+}
+
+export interface GetOptions extends CallOptions {
+  /** Inclusive byte range; end omitted means to the end. */
+  range?: { start: number; end?: number };
+  /** Fail with precondition-failed unless the object still has this ETag. */
+  ifMatch?: string;
+}
+
+export interface GetResult {
+  stream: Readable;
+  info: ObjectInfo;
+  /** 206 when a range was served. */
+  status: number;
+}
+
+export interface PartInfo {
+  partNumber: number;
+  size: number;
+  etag: string;
+  crc64: string | undefined;
+}
+
+export interface MultipartUploadInfo {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+export interface RemoteStore {
+  headObject(bucket: string, key: string, options?: CallOptions): Promise<ObjectInfo | undefined>;
+  putObject(bucket: string, key: string, body: UploadBody, options?: PutOptions): Promise<PutResult>;
+  getObject(bucket: string, key: string, options?: GetOptions): Promise<GetResult>;
+  /** Succeeds for a missing key too. */
+  deleteObject(bucket: string, key: string, options?: CallOptions): Promise<void>;
+  /** Server-side copy within a bucket; up to 1 GB (larger objects need UploadPartCopy). */
+  copyObject(bucket: string, sourceKey: string, targetKey: string, options?: CallOptions): Promise<PutResult>;
+  initiateMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: UploadBody,
+    options?: CallOptions,
+  ): Promise<PutResult>;
+  completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+    options?: CallOptions,
+  ): Promise<PutResult>;
+  abortMultipartUpload(bucket: string, key: string, uploadId: string, options?: CallOptions): Promise<void>;
+  /** Every part of the upload (all pages). */
+  listParts(bucket: string, key: string, uploadId: string, options?: CallOptions): Promise<PartInfo[]>;
+  /** Every unfinished upload under the prefix (all pages). */
+  listMultipartUploads(bucket: string, prefix: string, options?: CallOptions): Promise<MultipartUploadInfo[]>;
+  /** One page of a listing (ListObjectsV2). */
+  listPage(
+    bucket: string,
+    query: { prefix?: string; delimiter?: string; token?: string; maxKeys?: number },
+    options?: CallOptions,
+  ): Promise<ListPage>;
+}
+
+export interface RemoteAccount {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+  /** Path-style requests (`/bucket/key`), as for the local OSS server. */
+  pathStyle?: boolean;
+  authorizationV4?: boolean;
+}
