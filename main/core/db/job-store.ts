@@ -296,6 +296,18 @@ export class JobStore {
     })();
   }
 
+  /** After reconciling with the server: exactly these parts are known to have landed. */
+  replaceParts(id: number, parts: readonly StoredPart[]): void {
+    const now = this.now();
+    const bytesDone = parts.reduce((n, part) => n + part.size, 0);
+    this.db.transaction(() => {
+      this.stmts.clearParts.run(id);
+      for (const part of parts)
+        this.stmts.addPart.run(id, part.partNumber, part.size, part.etag, part.crc64);
+      this.stmts.setBytesDone.run(bytesDone, now, id);
+    })();
+  }
+
   parts(id: number): StoredPart[] {
     return this.stmts.parts.all(id).map((row) => ({
       partNumber: row.part_number,

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type Db } from './db/database.js';
+import { JobStore } from './db/job-store.js';
+import { NodeLocalFs } from './fs/local-fs.js';
+import { Crc64Pool } from './hash/crc64-pool.js';
+import { OssRemoteStore } from './remote/oss-remote-store.js';
+import type { RemoteAccount } from './remote/remote-store.js';
+import { TransferEngine, type EngineOptions } from './transfer/engine.js';
+
+export interface TransferRuntime {
+  db: Db;
+  store: JobStore;
+  remote: OssRemoteStore;
+  engine: TransferEngine;
+  /** Stops the engine (running jobs are queued again) and releases everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires one account's transfer engine: the state database in `dataDir`, the ali-oss
+ * adapter, the local file system, the CRC64 worker pool. The CLI and the service layer
+ * both start from here.
+ */
+export function createTransferRuntime(options: {
+  dataDir: string;
+  account: RemoteAccount;
+  engine?: EngineOptions;
+}): TransferRuntime {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(path.join(options.dataDir, 'state.db'));
+  const store = new JobStore(db);
+  const remote = new OssRemoteStore(options.account);
+  const crc = new Crc64Pool();
+  const engine = new TransferEngine({ store, remote, fs: new NodeLocalFs(), crc }, options.engine);
+  return {
+    db,
+    store,
+    remote,
+    engine,
+    async close() {
+      await engine.stop();
+      await crc.close();
+      remote.close();
+      db.close();
+    },
+  };
+}

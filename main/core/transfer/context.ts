@@ -1,0 +1,76 @@
+import { Readable, Transform } from 'node:stream';
+import type { JobStore } from '../db/job-store.js';
+import type { Crc64Pool } from '../hash/crc64-pool.js';
+import type { LocalFs } from '../fs/local-fs.js';
+import type { RemoteStore, UploadBody } from '../remote/remote-store.js';
+import type { BandwidthLimiter } from './bandwidth.js';
+import type { ProgressTracker } from './progress.js';
+import type { Semaphore } from './semaphore.js';
+
+/** What the upload and download procedures work with; the engine owns all of it. */
+export interface TransferContext {
+  store: JobStore;
+  remote: RemoteStore;
+  fs: LocalFs;
+  crc: Crc64Pool;
+  upload: BandwidthLimiter;
+  download: BandwidthLimiter;
+  progress: ProgressTracker;
+  /** Parts in flight across all files. */
+  partSlots: Semaphore;
+  settings: TransferSettings;
+}
+
+export interface TransferSettings {
+  /** Files at or above this size go multipart. */
+  multipartThreshold: number;
+  /** Preferred part size (raised for files that would need more than 10,000 parts). */
+  partSize: number;
+  /** Parts of one file in flight at once. */
+  maxPartsPerFile: number;
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * A fresh body stream over bytes already in memory (the bytes that were hashed), in 64 KiB
+ * chunks through the upload limiter, counting progress as chunks are handed to the socket.
+ * `onBytes` also lets a failed attempt take back what it counted.
+ */
+export function bodyFrom(
+  data: Buffer,
+  limiter: BandwidthLimiter,
+  onBytes: (bytes: number) => void,
+): UploadBody {
+  function* chunks(): Generator<Buffer> {
+    for (let offset = 0; offset < data.length; offset += CHUNK)
+      yield data.subarray(offset, offset + CHUNK);
+  }
+  return {
+    stream: counted(Readable.from(chunks(), { objectMode: false }), limiter, onBytes),
+    size: data.length,
+  };
+}
+
+/** `source` through the limiter, calling `onBytes` for every chunk that passes. */
+export function counted(
+  source: Readable,
+  limiter: BandwidthLimiter,
+  onBytes: (bytes: number) => void,
+): Readable {
+  const throttle = limiter.throttle();
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+  // Errors travel downstream; destroying the end (an abort) tears down the source too.
+  source.on('error', (error) => throttle.destroy(error));
+  throttle.on('error', (error) => counter.destroy(error));
+  counter.on('close', () => {
+    source.destroy();
+    throttle.destroy();
+  });
+  return source.pipe(throttle).pipe(counter);
+}

@@ -1,0 +1,142 @@
+import { crc64Combine, crc64ToString, parseCrc64 } from '../../../shared/crc64.js';
+import type { Job } from '../db/job-types.js';
+import { CoreError, isCoreError } from '../errors.js';
+import type { TempFile } from '../fs/local-fs.js';
+import { counted, type TransferContext } from './context.js';
+import type { TransferResult } from './upload.js';
+
+/** Received bytes are written and hashed in batches of this size. */
+const BATCH = 4 * 1024 * 1024;
+
+/**
+ * Downloads `job.key` to `job.localPath` through a temp file beside it: resumed with a
+ * Range request while the object's ETag is unchanged, verified against the object's CRC64,
+ * fsynced, then renamed over the target. A partial file never has the final name.
+ */
+export async function runDownload(
+  ctx: TransferContext,
+  job: Job,
+  signal: AbortSignal,
+): Promise<TransferResult> {
+  const target = job.localPath as string;
+  const info = await ctx.remote.headObject(job.bucket, job.key, { signal });
+  if (!info) {
+    throw new CoreError(
+      'no-such-key',
+      `${job.key} does not exist in bucket ${job.bucket} (deleted after it was queued?).`,
+      {
+        subject: job.key,
+        ossCode: 'NoSuchKey',
+      },
+    );
+  }
+  if (job.size !== info.size) ctx.store.setSize(job.id, info.size);
+
+  let temp: TempFile | undefined;
+  let offset = 0;
+  let crc = 0n;
+  if (job.tempPath !== null && job.remoteEtag === info.etag) {
+    try {
+      temp = await ctx.fs.openTempForResume(job.tempPath);
+      offset = await temp.size();
+      if (offset > info.size) {
+        await temp.truncate(0);
+        offset = 0;
+      } else if (offset > 0) {
+        crc = parseCrc64((await ctx.crc.hashFile(job.tempPath, 0, offset)).crc64);
+      }
+    } catch (error) {
+      if (!isCoreError(error) || error.code !== 'local-not-found') throw error;
+      temp = undefined;
+      offset = 0;
+    }
+  } else if (job.tempPath !== null) {
+    // The object changed since the partial download began: its bytes are of no use.
+    await ctx.fs.remove(job.tempPath);
+  }
+  if (!temp) {
+    temp = await ctx.fs.openTemp(target);
+    ctx.store.setDownload(job.id, { tempPath: temp.path, remoteEtag: info.etag, size: info.size });
+  }
+
+  ctx.progress.start(job.id, 'down', info.size, offset);
+  try {
+    if (offset < info.size) {
+      let response;
+      try {
+        response = await ctx.remote.getObject(job.bucket, job.key, {
+          signal,
+          ifMatch: info.etag,
+          ...(offset > 0 ? { range: { start: offset } } : {}),
+        });
+      } catch (error) {
+        if (isCoreError(error) && error.code === 'precondition-failed') {
+          ctx.store.setDownload(job.id, null);
+          await temp.close();
+          await ctx.fs.remove(temp.path);
+          throw new CoreError(
+            'incomplete-body',
+            `${job.key} changed while it was downloaded; it will start over.`,
+            {
+              subject: job.key,
+            },
+          );
+        }
+        throw error;
+      }
+      const body = counted(response.stream, ctx.download, (bytes) =>
+        ctx.progress.add(job.id, bytes),
+      );
+      // Hashes run on the pool while the next batch arrives; they are combined in order.
+      let chain = Promise.resolve(crc);
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async (): Promise<void> => {
+        if (pendingBytes === 0) return;
+        const batch =
+          pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        const hash = ctx.crc.hash(batch);
+        chain = chain.then(async (previous) =>
+          crc64Combine(previous, parseCrc64(await hash), batch.length),
+        );
+        chain.catch(() => {}); // awaited below
+        await temp.write(batch);
+        offset += batch.length;
+      };
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= BATCH) await flush();
+      }
+      await flush();
+      crc = await chain;
+    }
+    if (offset !== info.size) {
+      throw new CoreError(
+        'incomplete-body',
+        `${job.key} arrived short (${offset} of ${info.size} bytes); it will resume.`,
+        {
+          subject: job.key,
+        },
+      );
+    }
+    const crc64 = crc64ToString(crc);
+    if (info.crc64 !== undefined && info.crc64 !== crc64) {
+      ctx.store.setDownload(job.id, null);
+      await temp.close();
+      await ctx.fs.remove(temp.path);
+      throw new CoreError(
+        'checksum-mismatch',
+        `The CRC64 of the bytes received for ${job.key} (${crc64}) differs from the object's (${info.crc64}); it will be downloaded again.`,
+        { subject: job.key },
+      );
+    }
+    await temp.commit(target);
+    return { etag: info.etag, crc64 };
+  } catch (error) {
+    await temp.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,320 @@
+import { createHash } from 'node:crypto';
+import { crc64Combine, crc64ToString, parseCrc64 } from '../../../shared/crc64.js';
+import type { Job, SourceIdentity, StoredPart } from '../db/job-types.js';
+import { CoreError, isCoreError } from '../errors.js';
+import type { FileIdentity } from '../fs/local-fs.js';
+import { bodyFrom, type TransferContext } from './context.js';
+import { choosePartSize, partCount } from './part-size.js';
+
+export interface TransferResult {
+  etag: string;
+  crc64: string;
+}
+
+/**
+ * Uploads `job.localPath` to `job.key`, verified end to end: the CRC64 of the bytes read
+ * (and sent) must equal the server's. Small files go in one PUT; large ones in parts
+ * recorded as they land, so an interrupted upload resumes where it was.
+ */
+export async function runUpload(
+  ctx: TransferContext,
+  job: Job,
+  signal: AbortSignal,
+): Promise<TransferResult> {
+  const path = job.localPath as string;
+  const source = await ctx.fs.identity(path);
+  if (job.size !== source.size) ctx.store.setSize(job.id, source.size);
+  ctx.progress.start(job.id, 'up', source.size, 0);
+  if (source.size < ctx.settings.multipartThreshold) {
+    if (job.uploadId) await abandonUpload(ctx, job);
+    return putWhole(ctx, job, path, source, signal);
+  }
+  return putMultipart(ctx, job, path, source, signal);
+}
+
+async function putWhole(
+  ctx: TransferContext,
+  job: Job,
+  path: string,
+  source: FileIdentity,
+  signal: AbortSignal,
+): Promise<TransferResult> {
+  const data = await ctx.fs.readRange(path, 0, source.size);
+  const crc = ctx.crc.hash(data);
+  let sent = 0;
+  try {
+    const result = await ctx.remote.putObject(
+      job.bucket,
+      job.key,
+      bodyFrom(data, ctx.upload, (bytes) => {
+        sent += bytes;
+        ctx.progress.add(job.id, bytes);
+      }),
+      { signal },
+    );
+    const expected = await crc;
+    checkCrc(result.crc64, expected, job, result.requestId);
+    await checkUnchanged(ctx, path, source);
+    return { etag: result.etag, crc64: expected };
+  } catch (error) {
+    ctx.progress.add(job.id, -sent);
+    throw error;
+  }
+}
+
+async function putMultipart(
+  ctx: TransferContext,
+  job: Job,
+  path: string,
+  source: FileIdentity,
+  signal: AbortSignal,
+): Promise<TransferResult> {
+  const partSize = choosePartSize(source.size, ctx.settings.partSize);
+  const total = partCount(source.size, partSize);
+  const done = new Map<number, StoredPart>();
+  let uploadId = job.uploadId;
+
+  if (uploadId !== null && sameSource(job, source) && job.partSize === partSize) {
+    const resumed = await reconcile(ctx, job, uploadId, path, partSize, source.size);
+    if (resumed === 'completed') return completedEarlier(ctx, job);
+    if (resumed === 'gone') uploadId = null;
+    else for (const part of resumed) done.set(part.partNumber, part);
+  } else if (uploadId !== null) {
+    // The file changed (or the part size did) since this upload began: its parts are stale.
+    await abandonUpload(ctx, job);
+    uploadId = null;
+  }
+  if (uploadId === null) {
+    uploadId = await ctx.remote.initiateMultipartUpload(job.bucket, job.key, { signal });
+    // Recorded before any part is sent: a crash from here on resumes this upload.
+    ctx.store.setUpload(job.id, { uploadId, partSize, source: toSourceIdentity(source) });
+  }
+
+  let bytesDone = [...done.values()].reduce((n, part) => n + part.size, 0);
+  ctx.progress.set(job.id, bytesDone);
+  const fileAbort = new AbortController();
+  const onAbort = (): void => fileAbort.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let failure: Error | undefined;
+  const todo = Array.from({ length: total }, (_, i) => i + 1).filter((n) => !done.has(n));
+  const sendPart = async (partNumber: number): Promise<void> => {
+    const release = await ctx.partSlots.acquire(fileAbort.signal);
+    let sent = 0;
+    try {
+      const start = (partNumber - 1) * partSize;
+      const length = Math.min(partSize, source.size - start);
+      const data = await ctx.fs.readRange(path, start, length);
+      const crc = ctx.crc.hash(data);
+      const result = await ctx.remote.uploadPart(
+        job.bucket,
+        job.key,
+        uploadId,
+        partNumber,
+        bodyFrom(data, ctx.upload, (bytes) => {
+          sent += bytes;
+          ctx.progress.add(job.id, bytes);
+        }),
+        { signal: fileAbort.signal },
+      );
+      const expected = await crc;
+      checkCrc(result.crc64, expected, job, result.requestId, partNumber);
+      const part = { partNumber, size: length, etag: result.etag, crc64: expected };
+      done.set(partNumber, part);
+      bytesDone += length;
+      ctx.store.addPart(job.id, part, bytesDone);
+    } catch (error) {
+      ctx.progress.add(job.id, -sent);
+      throw error;
+    } finally {
+      release();
+    }
+  };
+  // Up to maxPartsPerFile parts of this file at once; the first failure stops the rest.
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (failure === undefined && next < todo.length) {
+      const partNumber = todo[next++] as number;
+      try {
+        await sendPart(partNumber);
+      } catch (error) {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+        fileAbort.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(ctx.settings.maxPartsPerFile, todo.length) }, lane),
+    );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (failure !== undefined) throw failure;
+
+  await checkUnchanged(ctx, path, source);
+  const parts = [...done.values()].sort((a, b) => a.partNumber - b.partNumber);
+  const crc64 = combinedCrc(parts);
+  let result;
+  try {
+    result = await ctx.remote.completeMultipartUpload(job.bucket, job.key, uploadId, parts, {
+      signal,
+    });
+  } catch (error) {
+    // A previous Complete may have landed with its answer lost (a timeout, a dropped
+    // response): then the upload is gone and the object is ours. Never complete twice.
+    if (isCoreError(error) && error.code === 'no-such-upload') return completedEarlier(ctx, job);
+    throw error;
+  }
+  checkCrc(result.crc64, crc64, job, result.requestId);
+  return { etag: result.etag, crc64 };
+}
+
+/**
+ * Resuming: the stored parts that the server still has (same ETag, size and CRC64) are
+ * kept. A part the server has but the database missed (the process died before recording
+ * it) is kept if the local bytes hash to the server's CRC64, so nothing is sent twice.
+ */
+async function reconcile(
+  ctx: TransferContext,
+  job: Job,
+  uploadId: string,
+  path: string,
+  partSize: number,
+  size: number,
+): Promise<StoredPart[] | 'completed' | 'gone'> {
+  let remoteParts;
+  try {
+    remoteParts = await ctx.remote.listParts(job.bucket, job.key, uploadId);
+  } catch (error) {
+    if (!isCoreError(error) || error.code !== 'no-such-upload') throw error;
+    const object = await ctx.remote.headObject(job.bucket, job.key);
+    const stored = ctx.store.parts(job.id);
+    if (
+      object &&
+      stored.length === partCount(size, partSize) &&
+      object.etag === multipartEtag(stored)
+    ) {
+      return 'completed';
+    }
+    ctx.store.setUpload(job.id, null);
+    return 'gone';
+  }
+  const stored = new Map(ctx.store.parts(job.id).map((part) => [part.partNumber, part]));
+  const kept: StoredPart[] = [];
+  for (const remote of remoteParts) {
+    const start = (remote.partNumber - 1) * partSize;
+    const expectedSize = Math.min(partSize, size - start);
+    if (remote.size !== expectedSize || remote.crc64 === undefined) continue;
+    const mine = stored.get(remote.partNumber);
+    if (mine && mine.etag === remote.etag && mine.crc64 === remote.crc64) {
+      kept.push(mine);
+      continue;
+    }
+    const local = await ctx.crc.hashFile(path, start, start + expectedSize);
+    if (local.crc64 === remote.crc64) {
+      const part = {
+        partNumber: remote.partNumber,
+        size: expectedSize,
+        etag: remote.etag,
+        crc64: remote.crc64,
+      };
+      kept.push(part);
+    }
+  }
+  ctx.store.replaceParts(job.id, kept);
+  return kept;
+}
+
+/** The upload was completed by an earlier attempt whose answer never arrived. */
+async function completedEarlier(ctx: TransferContext, job: Job): Promise<TransferResult> {
+  const stored = ctx.store.parts(job.id);
+  const object = await ctx.remote.headObject(job.bucket, job.key);
+  const crc64 = combinedCrc(stored);
+  if (
+    !object ||
+    object.etag !== multipartEtag(stored) ||
+    (object.crc64 !== undefined && object.crc64 !== crc64)
+  ) {
+    ctx.store.setUpload(job.id, null);
+    throw new CoreError(
+      'no-such-upload',
+      `The multipart upload of ${job.key} disappeared from bucket ${job.bucket} (aborted outside OSSync?); it will start over.`,
+      { subject: job.key, ossCode: 'NoSuchUpload' },
+    );
+  }
+  return { etag: object.etag, crc64 };
+}
+
+/** Aborts the job's multipart upload on the server (a missing one is fine) and forgets it. */
+export async function abandonUpload(
+  ctx: TransferContext,
+  job: Pick<Job, 'id' | 'bucket' | 'key' | 'uploadId'>,
+): Promise<void> {
+  if (job.uploadId) {
+    try {
+      await ctx.remote.abortMultipartUpload(job.bucket, job.key, job.uploadId);
+    } catch (error) {
+      if (!isCoreError(error) || error.code !== 'no-such-upload') throw error;
+    }
+  }
+  ctx.store.setUpload(job.id, null);
+}
+
+function checkCrc(
+  server: string | undefined,
+  expected: string,
+  job: Job,
+  requestId: string | undefined,
+  partNumber?: number,
+): void {
+  if (server === undefined || server === expected) return;
+  const what = partNumber === undefined ? job.key : `part ${partNumber} of ${job.key}`;
+  throw new CoreError(
+    'checksum-mismatch',
+    `The server's CRC64 of ${what} (${server}) differs from the CRC64 of the bytes sent (${expected}); it will be sent again.`,
+    { subject: job.key, ...(requestId === undefined ? {} : { requestId }) },
+  );
+}
+
+async function checkUnchanged(
+  ctx: TransferContext,
+  path: string,
+  before: FileIdentity,
+): Promise<void> {
+  const after = await ctx.fs.identity(path);
+  if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ino !== before.ino) {
+    throw new CoreError(
+      'file-changed',
+      `${path} changed while it was uploaded; it will be uploaded again once it is stable.`,
+      {
+        subject: path,
+      },
+    );
+  }
+}
+
+function sameSource(job: Job, source: FileIdentity): boolean {
+  return (
+    job.source !== null &&
+    job.source.size === source.size &&
+    job.source.mtimeNs === source.mtimeNs &&
+    job.source.ino === source.ino
+  );
+}
+
+function toSourceIdentity(source: FileIdentity): SourceIdentity {
+  return { size: source.size, mtimeNs: source.mtimeNs, ino: source.ino };
+}
+
+export function combinedCrc(parts: readonly StoredPart[]): string {
+  let crc = 0n;
+  for (const part of parts) crc = crc64Combine(crc, parseCrc64(part.crc64), part.size);
+  return crc64ToString(crc);
+}
+
+/** The ETag OSS gives a completed multipart upload: MD5 of the parts' binary MD5s, then -N. */
+export function multipartEtag(parts: readonly StoredPart[]): string {
+  const md5 = createHash('md5');
+  for (const part of parts) md5.update(Buffer.from(part.etag, 'hex'));
+  return `${md5.digest('hex').toUpperCase()}-${parts.length}`;
+}
