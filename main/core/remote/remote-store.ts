@@ -87,12 +87,22 @@ export interface MultipartUploadInfo {
 
 export interface RemoteStore {
   headObject(bucket: string, key: string, options?: CallOptions): Promise<ObjectInfo | undefined>;
-  putObject(bucket: string, key: string, body: UploadBody, options?: PutOptions): Promise<PutResult>;
+  putObject(
+    bucket: string,
+    key: string,
+    body: UploadBody,
+    options?: PutOptions,
+  ): Promise<PutResult>;
   getObject(bucket: string, key: string, options?: GetOptions): Promise<GetResult>;
   /** Succeeds for a missing key too. */
   deleteObject(bucket: string, key: string, options?: CallOptions): Promise<void>;
   /** Server-side copy within a bucket; up to 1 GB (larger objects need UploadPartCopy). */
-  copyObject(bucket: string, sourceKey: string, targetKey: string, options?: CallOptions): Promise<PutResult>;
+  copyObject(
+    bucket: string,
+    sourceKey: string,
+    targetKey: string,
+    options?: CallOptions,
+  ): Promise<PutResult>;
   initiateMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
   uploadPart(
     bucket: string,
@@ -109,11 +119,25 @@ export interface RemoteStore {
     parts: readonly { partNumber: number; etag: string }[],
     options?: CallOptions,
   ): Promise<PutResult>;
-  abortMultipartUpload(bucket: string, key: string, uploadId: string, options?: CallOptions): Promise<void>;
+  abortMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    options?: CallOptions,
+  ): Promise<void>;
   /** Every part of the upload (all pages). */
-  listParts(bucket: string, key: string, uploadId: string, options?: CallOptions): Promise<PartInfo[]>;
+  listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    options?: CallOptions,
+  ): Promise<PartInfo[]>;
   /** Every unfinished upload under the prefix (all pages). */
-  listMultipartUploads(bucket: string, prefix: string, options?: CallOptions): Promise<MultipartUploadInfo[]>;
+  listMultipartUploads(
+    bucket: string,
+    prefix: string,
+    options?: CallOptions,
+  ): Promise<MultipartUploadInfo[]>;
   /** One page of a listing (ListObjectsV2). */
   listPage(
     bucket: string,

@@ -1,0 +1,429 @@
+import { CoreError, isCoreError } from '../errors.js';
+import type { AliPart, AliResponse } from './ali-oss-client.js';
+import { guardDownloadBody, guardUploadBody } from './oss-body.js';
+import { describeTarget, type OssErrorContext, type ResponseHeaders } from './oss-errors.js';
+import {
+  decodeListedKey,
+  headerValue,
+  metaHeaders,
+  objectInfoFromHeaders,
+  quoteEtag,
+  unquoteEtag,
+} from './oss-headers.js';
+import type {
+  CallOptions,
+  GetOptions,
+  GetResult,
+  ListPage,
+  MultipartUploadInfo,
+  ObjectInfo,
+  PartInfo,
+  PutOptions,
+  PutResult,
+  RemoteAccount,
+  RemoteStore,
+  UploadBody,
+} from './remote-store.js';
+import { OssSession, timeoutError, type OssSessionOptions } from './oss-session.js';
+
+export interface OssRemoteStoreOptions extends OssSessionOptions {
+  /** Default timeout of a call without a body (default 60 s). */
+  baseTimeoutMs?: number;
+  /** Slowest transfer rate the default timeout of an upload or download allows (64 KiB/s). */
+  minBytesPerSecond?: number;
+}
+
+/** Server-side work that can take long on big objects: copy, complete. */
+const SLOW_OP_TIMEOUT_MS = 300_000;
+const MAX_KEY_BYTES = 1023;
+const MAX_LIST_KEYS = 1000;
+
+type Target = OssErrorContext;
+
+/**
+ * The RemoteStore port over ali-oss 6.23: one store per account, with its own keep-alive
+ * agents; the bucket is chosen per call. ali-oss never retries (retryMax 0): the transfer
+ * engine does. Every failure is a CoreError (oss-errors.ts); abort and timeouts end only
+ * the call they belong to (oss-call.ts).
+ */
+export class OssRemoteStore implements RemoteStore {
+  private readonly session: OssSession;
+  private readonly baseTimeoutMs: number;
+  private readonly minBytesPerSecond: number;
+
+  constructor(account: RemoteAccount, options: OssRemoteStoreOptions = {}) {
+    this.session = new OssSession(account, options);
+    this.baseTimeoutMs = options.baseTimeoutMs ?? 60_000;
+    this.minBytesPerSecond = options.minBytesPerSecond ?? 64 * 1024;
+  }
+
+  /** Ends every call in flight (they fail with `cancelled`) and closes the connections. */
+  close(): void {
+    this.session.close();
+  }
+
+  async headObject(
+    bucket: string,
+    key: string,
+    options?: CallOptions,
+  ): Promise<ObjectInfo | undefined> {
+    const target = this.target('HeadObject', bucket, key);
+    try {
+      return await this.session.run(target, options, this.baseTimeoutMs, async (client, o) => {
+        const result = await client.head(key, o);
+        return objectInfoFromHeaders(key, result.res.headers);
+      });
+    } catch (error) {
+      // Only a missing key: a missing bucket (x-oss-err says NoSuchBucket) still throws.
+      if (isCoreError(error) && error.code === 'no-such-key') return undefined;
+      throw error;
+    }
+  }
+
+  async putObject(
+    bucket: string,
+    key: string,
+    body: UploadBody,
+    options?: PutOptions,
+  ): Promise<PutResult> {
+    const target = this.target('PutObject', bucket, key);
+    const headers = this.putHeaders(target, options);
+    const timeout = this.transferTimeout(body.size);
+    return this.session.run(target, options, timeout, async (client, o, call) => {
+      const request = {
+        ...o,
+        headers,
+        ...(options?.contentType === undefined ? {} : { mime: options.contentType }),
+      };
+      const guarded = guardUploadBody(call, body, target);
+      let result: { res: AliResponse };
+      if (body.size === 0) {
+        // ali-oss sends a stream without contentLength (0 is falsy) chunked: send an empty
+        // Buffer instead, once the stream proved empty (the guard fails the call if not).
+        await drain(guarded);
+        result = await client.put(key, Buffer.alloc(0), request);
+      } else {
+        result = await client.putStream(key, guarded, { ...request, contentLength: body.size });
+      }
+      return putResult(result.res.headers, headerValue(result.res.headers, 'etag'));
+    });
+  }
+
+  async getObject(bucket: string, key: string, options?: GetOptions): Promise<GetResult> {
+    const target = this.target('GetObject', bucket, key);
+    const headers: Record<string, string> = {};
+    if (options?.range !== undefined) {
+      const { start, end } = options.range;
+      headers['Range'] = `bytes=${start}-${end ?? ''}`;
+      // Without it OSS ignores an invalid range and sends the whole object with 200.
+      headers['x-oss-range-behavior'] = 'standard';
+    }
+    if (options?.ifMatch !== undefined) headers['If-Match'] = quoteEtag(options.ifMatch);
+    return this.session.run(
+      target,
+      options,
+      this.baseTimeoutMs,
+      async (client, o, call) => {
+        const result = await client.getStream(key, { ...o, headers });
+        if (call.failure !== undefined) {
+          result.stream.destroy();
+          throw call.failure;
+        }
+        const info = objectInfoFromHeaders(key, result.res.headers);
+        const length = headerValue(result.res.headers, 'content-length');
+        const expected = length === undefined ? undefined : Number(length);
+        // The caller's timeoutMs covers the whole body; the default grows with its size.
+        if (options?.timeoutMs === undefined) {
+          const timeout = this.transferTimeout(expected ?? 0);
+          call.setDeadline(timeout, () => timeoutError(target, timeout));
+        }
+        return {
+          stream: guardDownloadBody(call, result.stream, expected, target),
+          info,
+          status: result.res.status,
+        };
+      },
+      { outlivesCall: true },
+    );
+  }
+
+  async deleteObject(bucket: string, key: string, options?: CallOptions): Promise<void> {
+    const target = this.target('DeleteObject', bucket, key);
+    await this.session.run(target, options, this.baseTimeoutMs, (client, o) =>
+      client.delete(key, o),
+    );
+  }
+
+  async copyObject(
+    bucket: string,
+    sourceKey: string,
+    targetKey: string,
+    options?: CallOptions,
+  ): Promise<PutResult> {
+    this.target('CopyObject', bucket, sourceKey);
+    const target = this.target('CopyObject', bucket, targetKey);
+    return this.session.run(target, options, SLOW_OP_TIMEOUT_MS, async (client, o) => {
+      const result = await client.copy(targetKey, sourceKey, bucket, { ...o, headers: {} });
+      return putResult(
+        result.res.headers,
+        result.data?.etag ?? headerValue(result.res.headers, 'etag'),
+      );
+    });
+  }
+
+  async initiateMultipartUpload(
+    bucket: string,
+    key: string,
+    options?: PutOptions,
+  ): Promise<string> {
+    const target = this.target('InitiateMultipartUpload', bucket, key);
+    const headers = this.putHeaders(target, options);
+    return this.session.run(target, options, this.baseTimeoutMs, async (client, o) => {
+      const result = await client.initMultipartUpload(key, {
+        ...o,
+        headers,
+        ...(options?.contentType === undefined ? {} : { mime: options.contentType }),
+      });
+      return result.uploadId;
+    });
+  }
+
+  async uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: UploadBody,
+    options?: CallOptions,
+  ): Promise<PutResult> {
+    const target = { ...this.target('UploadPart', bucket, key), uploadId };
+    return this.session.run(
+      target,
+      options,
+      this.transferTimeout(body.size),
+      async (client, o, call) => {
+        const stream = guardUploadBody(call, body, target);
+        const result = await client._uploadPart(
+          key,
+          uploadId,
+          partNumber,
+          { stream, size: body.size },
+          o,
+        );
+        return putResult(result.res.headers, result.etag);
+      },
+    );
+  }
+
+  async completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+    options?: CallOptions,
+  ): Promise<PutResult> {
+    const target = { ...this.target('CompleteMultipartUpload', bucket, key), uploadId };
+    // The XML part list keeps the ETags quoted, as OSS sends them.
+    const list = parts.map((part) => ({ number: part.partNumber, etag: quoteEtag(part.etag) }));
+    return this.session.run(target, options, SLOW_OP_TIMEOUT_MS, async (client, o) => {
+      const result = await client.completeMultipartUpload(key, uploadId, list, o);
+      return putResult(result.res.headers, result.etag);
+    });
+  }
+
+  async abortMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    options?: CallOptions,
+  ): Promise<void> {
+    const target = { ...this.target('AbortMultipartUpload', bucket, key), uploadId };
+    await this.session.run(target, options, this.baseTimeoutMs, (client, o) =>
+      client.abortMultipartUpload(key, uploadId, o),
+    );
+  }
+
+  async listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    options?: CallOptions,
+  ): Promise<PartInfo[]> {
+    const target = { ...this.target('ListParts', bucket, key), uploadId };
+    const parts: PartInfo[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      // Empty query values are left out: ali-oss signs them `k=` under V4, OSS signs `k`.
+      const query = {
+        'max-parts': 1000,
+        ...(marker === undefined ? {} : { 'part-number-marker': marker }),
+      };
+      const page = await this.session.run(target, options, this.baseTimeoutMs, (client, o) =>
+        client.listParts(key, uploadId, query, o),
+      );
+      // ali-oss hands back the parsed XML as is: one part is an object, not an array.
+      const listed: AliPart[] =
+        page.parts === undefined ? [] : Array.isArray(page.parts) ? page.parts : [page.parts];
+      for (const part of listed) {
+        parts.push({
+          partNumber: Number(part.PartNumber),
+          size: Number(part.Size),
+          etag: unquoteEtag(part.ETag),
+          crc64:
+            part.HashCrc64ecma === undefined || part.HashCrc64ecma === ''
+              ? undefined
+              : part.HashCrc64ecma,
+        });
+      }
+      const truncated = page.isTruncated === true || page.isTruncated === 'true';
+      if (!truncated) return parts;
+      const next = page.nextPartNumberMarker;
+      if (next === undefined || next === '' || next === marker) throw noProgress(target);
+      marker = next;
+    }
+  }
+
+  async listMultipartUploads(
+    bucket: string,
+    prefix: string,
+    options?: CallOptions,
+  ): Promise<MultipartUploadInfo[]> {
+    const target = this.target('ListMultipartUploads', bucket, undefined);
+    const uploads: MultipartUploadInfo[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const query = {
+        'max-uploads': 1000,
+        'encoding-type': 'url',
+        ...(prefix === '' ? {} : { prefix }),
+        ...(keyMarker === undefined || keyMarker === '' ? {} : { 'key-marker': keyMarker }),
+        ...(uploadIdMarker === undefined || uploadIdMarker === ''
+          ? {}
+          : { 'upload-id-marker': uploadIdMarker }),
+      };
+      const page = await this.session.run(target, options, this.baseTimeoutMs, (client, o) =>
+        client.listUploads(query, o),
+      );
+      for (const upload of page.uploads) {
+        uploads.push({
+          key: decodeListedKey(upload.name),
+          uploadId: upload.uploadId,
+          initiated: new Date(upload.initiated),
+        });
+      }
+      if (!page.isTruncated) return uploads;
+      const nextKey =
+        page.nextKeyMarker === undefined ? undefined : decodeListedKey(page.nextKeyMarker);
+      const nextUploadId = page.nextUploadIdMarker;
+      if (
+        nextKey === undefined ||
+        nextKey === '' ||
+        (nextKey === keyMarker && nextUploadId === uploadIdMarker)
+      ) {
+        throw noProgress(target);
+      }
+      keyMarker = nextKey;
+      uploadIdMarker = nextUploadId;
+    }
+  }
+
+  async listPage(
+    bucket: string,
+    query: { prefix?: string; delimiter?: string; token?: string; maxKeys?: number },
+    options?: CallOptions,
+  ): Promise<ListPage> {
+    const target = this.target('ListObjectsV2', bucket, undefined);
+    const maxKeys = Math.min(
+      MAX_LIST_KEYS,
+      Math.max(1, Math.floor(query.maxKeys ?? MAX_LIST_KEYS)),
+    );
+    // encoding-type=url: keys may hold characters XML 1.0 cannot carry.
+    const request: Record<string, string | number> = {
+      'max-keys': maxKeys,
+      'encoding-type': 'url',
+    };
+    if (query.prefix !== undefined && query.prefix !== '') request['prefix'] = query.prefix;
+    if (query.delimiter !== undefined && query.delimiter !== '')
+      request['delimiter'] = query.delimiter;
+    if (query.token !== undefined && query.token !== '')
+      request['continuation-token'] = query.token;
+    const page = await this.session.run(target, options, this.baseTimeoutMs, (client, o) =>
+      client.listV2(request, o),
+    );
+    const nextToken = page.isTruncated ? (page.nextContinuationToken ?? undefined) : undefined;
+    if (page.isTruncated && nextToken === undefined) {
+      throw new CoreError(
+        'unknown',
+        `OSS said the listing of ${describeTarget(target)} goes on but gave no continuation token.`,
+      );
+    }
+    return {
+      objects: page.objects.map((object) => ({
+        key: decodeListedKey(object.name),
+        size: object.size,
+        etag: unquoteEtag(object.etag),
+        lastModified: new Date(object.lastModified),
+        ...(object.storageClass === undefined ? {} : { storageClass: object.storageClass }),
+      })),
+      prefixes: (page.prefixes ?? []).map(decodeListedKey),
+      nextToken,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  /** Validates the key before ali-oss sees it: it strips leading slashes, and '' is the bucket. */
+  private target(op: string, bucket: string, key: string | undefined): Target {
+    if (key !== undefined) {
+      const problem =
+        key === ''
+          ? 'it is empty'
+          : key.startsWith('/') || key.startsWith('\\')
+            ? 'it starts with a slash'
+            : Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES
+              ? `it is longer than ${MAX_KEY_BYTES} bytes`
+              : undefined;
+      if (problem !== undefined) {
+        throw new CoreError(
+          'invalid-request',
+          `The object key "${key.slice(0, 100)}" cannot be used in OSS: ${problem}.`,
+          { subject: key },
+        );
+      }
+    }
+    return key === undefined ? { op, bucket } : { op, bucket, key };
+  }
+
+  private putHeaders(target: Target, options: PutOptions | undefined): Record<string, string> {
+    const headers = metaHeaders(options?.meta, { op: target.op, subject: describeTarget(target) });
+    if (options?.forbidOverwrite === true) headers['x-oss-forbid-overwrite'] = 'true';
+    return headers;
+  }
+
+  private transferTimeout(size: number): number {
+    return this.baseTimeoutMs + Math.ceil((size / this.minBytesPerSecond) * 1000);
+  }
+}
+
+function putResult(headers: ResponseHeaders, etag: string | undefined): PutResult {
+  return {
+    etag: unquoteEtag(etag),
+    crc64: headerValue(headers, 'x-oss-hash-crc64ecma'),
+    requestId: headerValue(headers, 'x-oss-request-id'),
+  };
+}
+
+/** A truncated listing page must move its marker on, or paging would never end. */
+function noProgress(target: Target): CoreError {
+  return new CoreError(
+    'unknown',
+    `OSS said the listing of ${describeTarget(target)} goes on but gave no new marker.`,
+  );
+}
+
+async function drain(stream: NodeJS.ReadableStream): Promise<void> {
+  for await (const _chunk of stream) {
+    // the guard fails the call if anything arrives
+  }
+}
