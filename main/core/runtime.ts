@@ -30,7 +30,13 @@ export function createTransferRuntime(options: {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(options.dataDir, 'state.db'));
   const store = new JobStore(db);
-  const remote = new OssRemoteStore(options.account);
+  let remote: OssRemoteStore;
+  try {
+    remote = new OssRemoteStore(options.account);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const crc = new Crc64Pool();
   const engine = new TransferEngine({ store, remote, fs: new NodeLocalFs(), crc }, options.engine);
   return {

@@ -88,6 +88,9 @@ export class JobStore {
       requeue: db.prepare<[JobState, number, number]>(
         `UPDATE jobs SET state = ?, attempts = MAX(attempts - 1, 0), updated_at = ? WHERE id = ? AND state = 'running'`,
       ),
+      restartAttempts: db.prepare<[number, number]>(
+        `UPDATE jobs SET attempts = 1, updated_at = ? WHERE id = ? AND state = 'running'`,
+      ),
       recover: db.prepare<[number]>(
         `UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'`,
       ),
@@ -241,6 +244,14 @@ export class JobStore {
    */
   requeue(id: number, state: 'queued' | 'paused' = 'queued'): void {
     this.stmts.requeue.run(state, this.now(), id);
+  }
+
+  /**
+   * The running attempt failed after it made progress (parts landed): it becomes the first
+   * attempt of a new run, so only attempts in a row that got nowhere count toward the limit.
+   */
+  restartAttempts(id: number): void {
+    this.stmts.restartAttempts.run(this.now(), id);
   }
 
   /** At start: jobs left running by a crash are queued again. Returns how many. */

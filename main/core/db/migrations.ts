@@ -41,7 +41,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX jobs_runnable ON jobs (next_attempt_at, id) WHERE state IN ('queued', 'waiting-retry');
   CREATE INDEX jobs_by_state ON jobs (state, id);
-  CREATE INDEX jobs_by_batch ON jobs (batch, state) WHERE batch IS NOT NULL;
+  CREATE INDEX jobs_by_batch ON jobs (batch, id) WHERE batch IS NOT NULL;
   CREATE TABLE parts (
     job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     part_number INTEGER NOT NULL,

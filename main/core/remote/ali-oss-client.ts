@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import OSS from 'ali-oss';
@@ -131,7 +132,9 @@ export function createAliOssClient(
           refreshSTSTokenInterval: 300_000,
         }),
     bucket,
-    sldEnable: account.pathStyle === true,
+    // ali-oss addresses IP endpoints itself (bucket in the Host header); adding path style
+    // on top puts the bucket in the path too, and every signature fails.
+    sldEnable: account.pathStyle === true && !isIpEndpoint(account.endpoint),
     authorizationV4: account.authorizationV4 === true,
     // The transfer engine retries with backoff itself.
     retryMax: 0,
@@ -140,4 +143,13 @@ export function createAliOssClient(
     urllib: transport,
   };
   return new OSS(options) as unknown as AliOssClient;
+}
+
+function isIpEndpoint(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return isIP(host.replace(/^\[|\]$/g, '')) !== 0;
+  } catch {
+    return false;
+  }
 }

@@ -118,33 +118,48 @@ export class BandwidthLimiter {
   /**
    * A pass-through stream that takes every chunk from the bucket, in slices so one transfer
    * cannot hold the queue for long. While unlimited, chunks go straight through: no timer,
-   * no promise. Destroying the stream gives up its place in the queue.
+   * no promise. Destroying the stream gives up its place in the queue. `onBytes` (progress)
+   * is told of every chunk or slice as it passes, so no separate counting stream is needed.
    */
-  throttle(): Transform {
-    const abort = new AbortController();
+  throttle(onBytes?: (bytes: number) => void): Transform {
+    // Made on first wait only: most streams never wait (unlimited), and an AbortController
+    // made and aborted per stream is a measurable part of a small file's cost.
+    let abort: AbortController | undefined;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the Transform's methods get their own `this`
     const limiter = this;
     return new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         if (limiter.#rate === undefined) {
+          onBytes?.(chunk.length);
           callback(null, chunk);
           return;
         }
-        limiter.#pass(this, chunk, abort.signal, callback);
+        abort ??= new AbortController();
+        limiter.#pass(this, chunk, abort.signal, callback, onBytes);
       },
       destroy(error, callback) {
-        abort.abort(error ?? new Error('The throttled stream was destroyed'));
+        abort?.abort(error ?? new Error('The throttled stream was destroyed'));
         callback(error);
       },
     });
   }
 
-  #pass(stream: Transform, chunk: Buffer, signal: AbortSignal, callback: TransformCallback): void {
+  #pass(
+    stream: Transform,
+    chunk: Buffer,
+    signal: AbortSignal,
+    callback: TransformCallback,
+    onBytes: ((bytes: number) => void) | undefined,
+  ): void {
     let offset = 0;
+    const push = (part: Buffer): void => {
+      onBytes?.(part.length);
+      stream.push(part);
+    };
     const step = (): void => {
       while (offset < chunk.length) {
         if (this.#rate === undefined) {
-          stream.push(offset === 0 ? chunk : chunk.subarray(offset));
+          push(offset === 0 ? chunk : chunk.subarray(offset));
           break;
         }
         const part = chunk.subarray(offset, offset + this.#sliceBytes());
@@ -153,7 +168,7 @@ export class BandwidthLimiter {
         if (!this.#tryTake(part.length)) {
           this.take(part.length, signal).then(
             () => {
-              stream.push(part);
+              push(part);
               step();
             },
             (error: unknown) => {
@@ -162,7 +177,7 @@ export class BandwidthLimiter {
           );
           return;
         }
-        stream.push(part);
+        push(part);
       }
       callback();
     };

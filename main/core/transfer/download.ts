@@ -98,6 +98,7 @@ export async function runDownload(
         pending = [];
         pendingBytes = 0;
         const hash = ctx.crc.hash(batch);
+        hash.catch(() => {}); // awaited in the chain, unless an earlier link failed first
         chain = chain.then(async (previous) =>
           crc64Combine(previous, parseCrc64(await hash), batch.length),
         );

@@ -8,7 +8,11 @@ import type { RemoteStore } from '../remote/remote-store.js';
 import { BandwidthLimiter } from './bandwidth.js';
 import type { TransferContext, TransferSettings } from './context.js';
 import { runDownload } from './download.js';
-import { OfflineMonitor, type Connectivity } from './offline-monitor.js';
+import {
+  OfflineMonitor,
+  type Connectivity,
+  type OfflineMonitorOptions,
+} from './offline-monitor.js';
 import { ProgressTracker, type ProgressSnapshot } from './progress.js';
 import { RetryPolicy } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
@@ -31,6 +35,8 @@ export interface EngineOptions
   retry?: RetryPolicy;
   /** Consecutive unreachable failures (across jobs) before going offline. */
   offlineThreshold?: number;
+  /** While offline, how often the endpoint is probed (defaults: OfflineMonitor's). */
+  offlineProbe?: Pick<OfflineMonitorOptions, 'probeInitialMs' | 'probeMaxMs' | 'random'>;
   progressIntervalMs?: number;
   now?: () => number;
 }
@@ -118,8 +124,9 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
       },
     };
     this.offline = new OfflineMonitor({
-      probe: () => this.probe(),
+      probe: (signal) => this.probe(signal),
       ...(options.offlineThreshold === undefined ? {} : { threshold: options.offlineThreshold }),
+      ...options.offlineProbe,
     });
     this.offline.onChange((state) => {
       this.emit('connectivity', state);
@@ -212,11 +219,11 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
     await this.cleanUpCancelled(job);
   }
 
-  /** Resolves when no job of the batch is queued, running, waiting or paused. */
+  /** Resolves when no job of the batch is queued, running, waiting or paused, or the engine stopped. */
   async waitForBatch(batch: string): Promise<Record<JobState, number>> {
     for (;;) {
       const counts = this.store.counts(batch);
-      if (ACTIVE.every((state) => counts[state] === 0)) return counts;
+      if (this.stopped || ACTIVE.every((state) => counts[state] === 0)) return counts;
       await new Promise<void>((resolve) => {
         const set = this.batchWaiters.get(batch) ?? new Set();
         set.add(resolve);
@@ -272,10 +279,16 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
     if (this.offline.state === 'offline') {
       if (!this.waitingOnline) {
         this.waitingOnline = true;
-        void this.offline.whenOnline().then(() => {
-          this.waitingOnline = false;
-          this.pump();
-        });
+        void this.offline.whenOnline().then(
+          () => {
+            this.waitingOnline = false;
+            this.pump();
+          },
+          // Rejected only by close(): the engine is stopping, there is nothing to pump.
+          () => {
+            this.waitingOnline = false;
+          },
+        );
       }
       return;
     }
@@ -361,7 +374,15 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
       this.store.requeue(job.id, 'queued');
       return;
     }
-    const decision = this.retry.decide(failure, job.attempts);
+    // A big upload on a flaky link fails many attempts while it advances part by part: an
+    // attempt that landed parts starts the count afresh, so maxAttempts bounds the attempts
+    // in a row that got nowhere, not the size of the file.
+    let attempts = job.attempts;
+    if ((this.store.get(job.id)?.bytesDone ?? 0) > job.bytesDone) {
+      this.store.restartAttempts(job.id);
+      attempts = 1;
+    }
+    const decision = this.retry.decide(failure, attempts);
     const recorded = {
       code: failure.code,
       message: failure.message,
@@ -398,7 +419,10 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
     const job = this.store.get(id);
     if (!job) return;
     this.emit('job', job);
-    if (job.batch !== null) {
+    // While a job of the batch runs, the batch cannot be done: waking its waiters would only
+    // have them count the whole batch again (O(batch) each, O(batch²) over a big batch).
+    // The last running job's own emitJob comes after it left `running`, so none is missed.
+    if (job.batch !== null && !this.isRunningBatch(job.batch)) {
       const waiters = this.batchWaiters.get(job.batch);
       if (waiters) {
         this.batchWaiters.delete(job.batch);
@@ -407,11 +431,16 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private async probe(): Promise<void> {
+  private isRunningBatch(batch: string): boolean {
+    for (const run of this.running.values()) if (run.job.batch === batch) return true;
+    return false;
+  }
+
+  private async probe(signal: AbortSignal): Promise<void> {
     // Any answer, even 404 or AccessDenied, proves the endpoint is reachable.
     if (this.lastBucket === undefined) return;
     try {
-      await this.ctx.remote.headObject(this.lastBucket, '.ossync-probe');
+      await this.ctx.remote.headObject(this.lastBucket, '.ossync-probe', { signal });
     } catch (error) {
       if (isCoreError(error) && error.unreachable) throw error;
     }

@@ -41,6 +41,7 @@ async function putWhole(
 ): Promise<TransferResult> {
   const data = await ctx.fs.readRange(path, 0, source.size);
   const crc = ctx.crc.hash(data);
+  crc.catch(() => {}); // awaited below, unless the PUT fails first (then the pool may reject it)
   let sent = 0;
   try {
     const result = await ctx.remote.putObject(
@@ -85,6 +86,8 @@ async function putMultipart(
     uploadId = null;
   }
   if (uploadId === null) {
+    // A retry (or a restart after a crash) may follow an Initiate whose answer was lost.
+    if (job.attempts > 1 || job.error !== null) await abortUnrecordedUploads(ctx, job, signal);
     uploadId = await ctx.remote.initiateMultipartUpload(job.bucket, job.key, { signal });
     // Recorded before any part is sent: a crash from here on resumes this upload.
     ctx.store.setUpload(job.id, { uploadId, partSize, source: toSourceIdentity(source) });
@@ -105,6 +108,7 @@ async function putMultipart(
       const length = Math.min(partSize, source.size - start);
       const data = await ctx.fs.readRange(path, start, length);
       const crc = ctx.crc.hash(data);
+      crc.catch(() => {}); // awaited below, unless the part fails first (then the pool may reject it)
       const result = await ctx.remote.uploadPart(
         job.bucket,
         job.key,
@@ -129,23 +133,34 @@ async function putMultipart(
       release();
     }
   };
-  // Up to maxPartsPerFile parts of this file at once; the first failure stops the rest.
+  // Up to maxPartsPerFile parts of this file at once; the first failure stops the rest. The
+  // limit is read again each time a part ends, so setLimits applies to a file under way.
   let next = 0;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < todo.length) {
-      const partNumber = todo[next++] as number;
-      try {
-        await sendPart(partNumber);
-      } catch (error) {
-        failure ??= error instanceof Error ? error : new Error(String(error));
-        fileAbort.abort();
-      }
-    }
-  };
+  let active = 0;
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(ctx.settings.maxPartsPerFile, todo.length) }, lane),
-    );
+    await new Promise<void>((resolve) => {
+      const fill = (): void => {
+        while (
+          failure === undefined &&
+          next < todo.length &&
+          active < Math.max(1, ctx.settings.maxPartsPerFile)
+        ) {
+          const partNumber = todo[next++] as number;
+          active++;
+          void sendPart(partNumber)
+            .catch((error: unknown) => {
+              failure ??= error instanceof Error ? error : new Error(String(error));
+              fileAbort.abort();
+            })
+            .finally(() => {
+              active--;
+              fill();
+            });
+        }
+        if (active === 0) resolve();
+      };
+      fill();
+    });
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
@@ -167,6 +182,35 @@ async function putMultipart(
   }
   checkCrc(result.crc64, crc64, job, result.requestId);
   return { etag: result.etag, crc64 };
+}
+
+/** OSS refuses requests from a clock more than 15 minutes off, so its clock is that close to ours. */
+const CLOCK_SLACK_MS = 15 * 60_000;
+
+/**
+ * InitiateMultipartUpload is not idempotent: when its answer is lost (the connection dropped
+ * after OSS committed it, or the process died before the id was recorded), OSS keeps an
+ * upload whose id nobody knows, and stores (and bills) its parts until it is aborted. So a
+ * job that is not on its first try aborts, before it starts an upload, the uploads of its key
+ * that no job owns and that began since the job was created (give or take the clock skew
+ * OSS allows).
+ */
+async function abortUnrecordedUploads(
+  ctx: TransferContext,
+  job: Job,
+  signal: AbortSignal,
+): Promise<void> {
+  const uploads = await ctx.remote.listMultipartUploads(job.bucket, job.key, { signal });
+  const owned = new Set(ctx.store.ownedUploads().map((upload) => upload.uploadId));
+  for (const upload of uploads) {
+    if (upload.key !== job.key || owned.has(upload.uploadId)) continue;
+    if (upload.initiated.getTime() < job.createdAt - CLOCK_SLACK_MS) continue;
+    try {
+      await ctx.remote.abortMultipartUpload(job.bucket, job.key, upload.uploadId, { signal });
+    } catch (error) {
+      if (!isCoreError(error) || error.code !== 'no-such-upload') throw error;
+    }
+  }
 }
 
 /**

@@ -220,23 +220,28 @@ describe('Crc64Pool', () => {
       await hasher.hash(data),
     ];
 
+    // The same measurement catches blocking: everything inline stalls the loop for long.
+    // Measured in this run, so a loaded machine slows both sides alike.
+    const inline = new Crc64Pool({ inlineBelow: Number.MAX_SAFE_INTEGER });
+    const blocked = await timerGapsDuring(() => hashAll(inline));
+    await inline.close();
+    expect(blocked.result[32]).toBe(crc64(data).toString());
+    expect(blocked.max).toBeGreaterThan(100);
+
     // Best of 3: another process can stall any thread for a while; blocking fails every time.
+    const bound = blocked.max / 3;
     let best: { max: number; gaps: number[] } | undefined;
-    for (let attempt = 0; attempt < 3 && !(best && best.max < 50); attempt++) {
+    for (let attempt = 0; attempt < 3 && !(best && best.max < bound); attempt++) {
       const { result, max, gaps } = await timerGapsDuring(() => hashAll(pool));
       expect(result[0]).toBe(expected(parts[0]!));
       expect(result[32]).toBe(crc64(data).toString());
       expect(gaps.length).toBeGreaterThan(5);
       if (!best || max < best.max) best = { max, gaps };
     }
-    expect(best!.max, `timer gaps (ms): ${best!.gaps.map(Math.round).join(' ')}`).toBeLessThan(50);
-
-    // The same measurement does catch blocking: everything inline stalls the loop for long.
-    const inline = new Crc64Pool({ inlineBelow: Number.MAX_SAFE_INTEGER });
-    const blocked = await timerGapsDuring(() => hashAll(inline));
-    await inline.close();
-    expect(blocked.result[32]).toBe(crc64(data).toString());
-    expect(blocked.max).toBeGreaterThan(100);
+    expect(
+      best!.max,
+      `pool timer gaps (ms): ${best!.gaps.map(Math.round).join(' ')}; inline stalled ${Math.round(blocked.max)} ms`,
+    ).toBeLessThan(bound);
   });
 
   it('never keeps the process alive: a script that forgets close() still exits', async () => {
