@@ -317,6 +317,10 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
       stream.on('error', (error) => stage.destroy(error));
       stream = stream.pipe(stage);
     }
+    // The fault may trip before the handler starts reading (it is still opening its temp
+    // file): the stage then errors with nobody listening, which would crash the server.
+    // The handler still sees the error when it reads the destroyed stream.
+    stream.on('error', () => {});
     return stream;
   }
 
