@@ -84,6 +84,7 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
   private readonly stats_: OssLocalStats = { requests: 0, byOperation: {}, errorsByCode: {} };
   private readonly authConfig;
   private closed = false;
+  private inFlight = 0;
 
   private constructor(private readonly options: OssLocalServerOptions) {
     super();
@@ -198,12 +199,25 @@ export class OssLocalServer extends EventEmitter<{ request: [RequestRecord] }> {
         for (const socket of this.sockets) socket.destroy();
       }, 200).unref();
     });
-    this.backend.meta.setMeta('state', 'stopped');
+    // Requests still in flight may be between a blob's rename and its commit: only a stop
+    // with none left is clean; otherwise the next start sweeps unreferenced blobs.
+    const deadline = Date.now() + 2000;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
+    this.backend.meta.setMeta('state', this.inFlight === 0 ? 'stopped' : 'running');
     this.backend.meta.close();
     await this.backend.blobs.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.handleRequest(req, res);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = randomBytes(12).toString('hex').toUpperCase();
     const method = (req.method ?? 'GET').toUpperCase();

@@ -9,8 +9,8 @@ const ALIGN = 1024 * 1024;
  */
 export function choosePartSize(fileSize: number, preferred: number): number {
   const needed = Math.ceil(fileSize / MAX_PARTS);
-  const size = Math.max(preferred, MIN_PART_SIZE, needed);
-  return size === preferred ? size : Math.ceil(size / ALIGN) * ALIGN;
+  const floor = Math.max(preferred, MIN_PART_SIZE);
+  return needed <= floor ? floor : Math.ceil(needed / ALIGN) * ALIGN;
 }
 
 export function partCount(fileSize: number, partSize: number): number {

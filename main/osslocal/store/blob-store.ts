@@ -79,14 +79,16 @@ export class BlobStore {
       // The sink fsyncs before it finishes, so a rename never publishes unwritten bytes.
       await pipeline(body, hasher, new FileSink(file));
       await file.close();
+      // Every hash is known before the blob leaves tmp/: nothing half-done reaches blobs/.
+      const crc64 = await crc.digest();
       await rename(tmpPath, this.pathOf(blobId));
+      return { blobId, size, md5: md5.digest('hex'), crc64 };
     } catch (error) {
       crc.abandon();
       await file.close().catch(() => {});
       await rm(tmpPath, { force: true });
       throw error;
     }
-    return { blobId, size, md5: md5.digest('hex'), crc64: await crc.digest() };
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,9 @@ export class Crc64Offload {
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    for (const waiter of this.waiting.values())
+      waiter.reject(new Error('The CRC64 worker was stopped.'));
+    this.waiting.clear();
     if (worker) await worker.terminate();
   }
 
