@@ -14,6 +14,7 @@ import type { RemoteAccount } from '../../main/core/remote/remote-store.js';
 import { createTransferRuntime } from '../../main/core/runtime.js';
 import type { EngineLimits } from '../../main/core/transfer/engine.js';
 import { RetryPolicy } from '../../main/core/transfer/retry-policy.js';
+import { mulberry32 } from './random.js';
 
 export interface EngineChildConfig {
   dataDir: string;
@@ -26,17 +27,6 @@ export interface EngineChildConfig {
   };
   /** Seeds the retry jitter. */
   seed: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function main(): Promise<void> {

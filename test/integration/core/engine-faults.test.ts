@@ -34,6 +34,7 @@ import {
   writeRandomFile,
 } from '../../helpers/engine.js';
 import { startLocalOss, type LocalOss } from '../../helpers/osslocal.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 const SEED = Number(process.env['ENGINE_FAULTS_SEED'] ?? 0xfa_0017);
 const CLEAN = 'engine-clean';
@@ -42,17 +43,6 @@ const PERMANENT = 'engine-permanent';
 const PART = 128 * KiB;
 /** Requests with faults may be at most this many times the fault-free count. */
 const MAX_REQUEST_FACTOR = 2.5;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FileSpec {
   key: string;

@@ -29,6 +29,7 @@ import {
 import type { EngineChildConfig } from '../../helpers/engine-child.js';
 import { REPO_ROOT } from '../../helpers/local-oss-process.js';
 import { startLocalOss, type LocalOss } from '../../helpers/osslocal.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 const SEED = Number(process.env['ENGINE_KILL_SEED'] ?? 0x6b111);
 const BUCKET = 'engine-kill';
@@ -41,17 +42,6 @@ const KILLS = 5;
 const LOST_INITIATE_KILL = 0;
 /** The kill (0-based) right after a part was committed and its answer dropped. */
 const DROP_KILL = 2;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FileSpec {
   key: string;

@@ -38,6 +38,7 @@ import {
   TEST_REGION,
   createClient,
 } from '../../helpers/osslocal.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 const SEED = Number(process.env['ENGINE_OFFLINE_SEED'] ?? 0x0ff11e);
 const BUCKET = 'engine-offline';
@@ -46,17 +47,6 @@ const PART = 256 * KiB;
 const RESTART_AFTER_MS = 1000;
 const LIMITS = { maxFiles: 4, maxPartsPerFile: 4, maxParts: 8 };
 const THRESHOLD = 2;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let work: string;
 let server: LocalOssProcess | undefined;

@@ -13,6 +13,7 @@ import {
 } from '../../helpers/local-oss-process.js';
 import { createClient } from '../../helpers/osslocal.js';
 import { multipartEtag } from '../../helpers/oss-expect.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 /**
  * Crash safety of the local OSS server, end to end: a real `ossync local-oss` process takes
@@ -36,17 +37,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 // ---- seeded randomness
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rng = mulberry32(SEED);
 const between = (min: number, max: number): number => min + Math.floor(rng() * (max - min + 1));
