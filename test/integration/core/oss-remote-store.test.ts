@@ -525,13 +525,14 @@ describe('OssRemoteStore errors', () => {
     const wrong = newStore(
       accountFor(local.server.port, undefined, { accessKeySecret: WRONG_SECRET }),
     );
+    // Thunks: each call starts only when awaited, so no rejection waits unhandled.
     for (const attempt of [
-      wrong.putObject(bucket, 'e/x', body(data(10))),
-      wrong.getObject(bucket, 'e/x'),
-      wrong.headObject(bucket, 'e/x'),
-      wrong.listPage(bucket, {}),
+      () => wrong.putObject(bucket, 'e/x', body(data(10))),
+      () => wrong.getObject(bucket, 'e/x'),
+      () => wrong.headObject(bucket, 'e/x'),
+      () => wrong.listPage(bucket, {}),
     ]) {
-      const error = await failure(attempt);
+      const error = await failure(attempt());
       expect(error).toMatchObject({
         code: 'signature-mismatch',
         status: 403,
@@ -605,11 +606,11 @@ describe('OssRemoteStore errors', () => {
     await gone.putObject('gone-bkt', 'k', body(data(10)));
     await other.close();
     for (const attempt of [
-      gone.headObject('gone-bkt', 'k'),
-      gone.getObject('gone-bkt', 'k'),
-      gone.putObject('gone-bkt', 'k', body(data(10))),
+      () => gone.headObject('gone-bkt', 'k'),
+      () => gone.getObject('gone-bkt', 'k'),
+      () => gone.putObject('gone-bkt', 'k', body(data(10))),
     ]) {
-      const error = await failure(attempt);
+      const error = await failure(attempt());
       expect(error).toMatchObject({ code: 'network', retryable: true, unreachable: true });
       expect(error.status).toBeUndefined();
     }
