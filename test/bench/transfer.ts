@@ -90,8 +90,7 @@ interface ReadyReply {
 }
 
 interface ExitReply {
-  /** getrusage's peak RSS over the child's whole life, KiB. */
-  maxRssKiB: number;
+  closed: true;
 }
 
 function procStatusKiB(field: 'VmHWM' | 'VmRSS'): number {
@@ -157,7 +156,7 @@ async function engineChild(port: number, dataDir: string, options: EngineOptions
     if (counts.done !== jobs.length) {
       const other = ids.map((id) => store.get(id)).find((job) => job?.state !== 'done');
       throw new Error(
-        `${counts.done} of ${jobs.length} jobs done; one not: ${JSON.stringify(other)}`,
+        `${counts.done} of ${jobs.length} jobs done; one not: ${JSON.stringify(other, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))}`,
       );
     }
     return { seconds, cpuSeconds, peakRssKiB, memoryMiB, ids };
@@ -199,7 +198,7 @@ async function engineChild(port: number, dataDir: string, options: EngineOptions
       }
       case 'exit': {
         await runtime.close();
-        await send({ maxRssKiB: process.resourceUsage().maxRSS });
+        await send({ closed: true });
         process.exit(0);
       }
     }
@@ -267,16 +266,21 @@ class EngineProcess {
   }
 
   async request<T>(command: Command): Promise<T> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      throw new Error(`engine process exited with code ${this.child.exitCode}`);
     const reply = EngineProcess.reply<T>(this.child);
-    this.child.send(command);
+    this.child.send(command, (error) => {
+      if (error) this.child.kill();
+    });
     return reply;
   }
 
-  async exit(): Promise<ExitReply> {
+  /** Closes the engine and waits for its process to end (at once if it already did). */
+  async exit(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    const reply = await this.request<ExitReply>({ op: 'exit' });
+    await this.request<ExitReply>({ op: 'exit' });
     await exited;
-    return reply;
   }
 }
 
@@ -535,7 +539,7 @@ export async function runTransferBench(
     }
 
     const idleRssKiB = engine.ready.idleRssKiB;
-    const exit = await engine.exit();
+    await engine.exit();
     engine = undefined;
     const rate = (name: string): number => best[name]?.rate ?? Number.NaN;
     const cpu = (name: string): number => best[name]?.cpuSeconds ?? Number.NaN;
@@ -557,7 +561,6 @@ export async function runTransferBench(
       enginePeakRssBigFileMiB: fmt(peak.big / KiB),
       enginePeakRssSmallFilesMiB: fmt(peak.small / KiB),
       engineIdleRssMiB: fmt(idleRssKiB / KiB),
-      engineLifetimeMaxRssMiB: fmt(exit.maxRssKiB / KiB),
       rawGetThenFsyncMiBs: fmt(bigSize / MiB / (rawGetSeconds + rawFsyncSeconds)),
       engineUploadCpuSeconds: fmt(cpu('engine upload'), 2),
       rawPutClientCpuSeconds: fmt(cpu('raw PUT'), 2),
@@ -567,9 +570,10 @@ export async function runTransferBench(
       bareAliOssCpuMsPerPut: fmt((cpu('bare ali-oss put') * 1000) / smallCount, 3),
       loadAverage: loadavg().map((n) => fmt(n, 2)),
       settings: {
+        // What the engine was given ({}: its defaults), its limits, and the part size it chose.
+        engineOptions,
         ...limits,
         partSize: partSize ?? null,
-        multipartThreshold: 'engine default',
         rounds,
         bigFileBytes: bigSize,
         smallFiles: smallCount,

@@ -7,6 +7,12 @@ import type { TransferResult } from './upload.js';
 
 /** Received bytes are written and hashed in batches of this size. */
 const BATCH = 4 * 1024 * 1024;
+/**
+ * Batches whose hash may still be pending. When the CRC64 workers fall behind the network
+ * (a busy machine), the download waits for them instead of holding every batch in memory:
+ * unbounded, a 1 GiB download reached 580 MiB of RSS on the 2-core bench machine.
+ */
+const MAX_PENDING_HASHES = 4;
 
 /**
  * Downloads `job.key` to `job.localPath` through a temp file beside it: resumed with a
@@ -91,6 +97,7 @@ export async function runDownload(
       let chain = Promise.resolve(crc);
       let pending: Buffer[] = [];
       let pendingBytes = 0;
+      const hashing: Promise<unknown>[] = [];
       const flush = async (): Promise<void> => {
         if (pendingBytes === 0) return;
         const batch =
@@ -103,8 +110,10 @@ export async function runDownload(
           crc64Combine(previous, parseCrc64(await hash), batch.length),
         );
         chain.catch(() => {}); // awaited below
+        hashing.push(hash);
         await temp.write(batch);
         offset += batch.length;
+        while (hashing.length >= MAX_PENDING_HASHES) await hashing.shift();
       };
       for await (const chunk of body as AsyncIterable<Buffer>) {
         pending.push(chunk);
