@@ -1,14 +1,15 @@
 import type { Db } from './database.js';
+import { toJob, type JobRow } from './job-rows.js';
 import {
   JOB_STATES,
   type Job,
   type JobError,
-  type JobKind,
   type JobState,
   type NewJob,
   type SourceIdentity,
   type StoredPart,
 } from './job-types.js';
+import { PairJobs, checkNewJob, type FailedJobsCursor } from './pair-jobs.js';
 
 /**
  * Due jobs, oldest first. INDEXED BY: without statistics the planner prefers jobs_by_state
@@ -16,36 +17,6 @@ import {
  */
 export const RUNNABLE_SQL = `SELECT id FROM jobs INDEXED BY jobs_runnable WHERE state IN ('queued', 'waiting-retry') AND next_attempt_at <= ?
          ORDER BY next_attempt_at, id LIMIT ?`;
-
-interface JobRow {
-  id: number;
-  kind: JobKind;
-  state: JobState;
-  batch: string | null;
-  bucket: string;
-  key: string;
-  local_path: string | null;
-  source_key: string | null;
-  size: number | null;
-  bytes_done: number;
-  attempts: number;
-  next_attempt_at: number;
-  error_code: string | null;
-  error_message: string | null;
-  error_request_id: string | null;
-  upload_id: string | null;
-  part_size: number | null;
-  file_size: number | null;
-  file_mtime_ns: string | null;
-  file_ino: string | null;
-  temp_path: string | null;
-  remote_etag: string | null;
-  result_etag: string | null;
-  result_crc64: string | null;
-  created_at: number;
-  updated_at: number;
-  finished_at: number | null;
-}
 
 /**
  * The transfer queue in SQLite. The engine never holds the queue in memory: it claims
@@ -55,15 +26,19 @@ interface JobRow {
  */
 export class JobStore {
   private readonly stmts;
+  private readonly pairJobs: PairJobs;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {
+    this.pairJobs = new PairJobs(db);
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO jobs (kind, state, batch, bucket, key, local_path, source_key, size, next_attempt_at, created_at, updated_at)
-         VALUES (@kind, 'queued', @batch, @bucket, @key, @localPath, @sourceKey, @size, @now, @now, @now)`,
+        `INSERT INTO jobs (kind, state, batch, bucket, key, local_path, source_key, size, next_attempt_at, created_at, updated_at,
+           file_size, file_mtime_ns, file_ino, remote_etag, delete_source, pair_id, rel_path, journal_op, source_rel_path)
+         VALUES (@kind, 'queued', @batch, @bucket, @key, @localPath, @sourceKey, @size, @now, @now, @now,
+           @fileSize, @fileMtimeNs, @fileIno, @expectEtag, @deleteSource, @pairId, @relPath, @journalOp, @sourceRelPath)`,
       ),
       get: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       runnable: db.prepare<[number, number], { id: number }>(RUNNABLE_SQL),
@@ -74,10 +49,25 @@ export class JobStore {
       start: db.prepare<[number, number]>(
         `UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?`,
       ),
-      finish: db.prepare<[string | null, string | null, number, number, number]>(
+      finish: db.prepare<
+        [
+          string | null,
+          string | null,
+          number | null,
+          string | null,
+          string | null,
+          number,
+          number,
+          number,
+        ]
+      >(
         `UPDATE jobs SET state = 'done', result_etag = ?, result_crc64 = ?, bytes_done = COALESCE(size, bytes_done),
+           file_size = COALESCE(?, file_size), file_mtime_ns = COALESCE(?, file_mtime_ns), file_ino = COALESCE(?, file_ino),
            error_code = NULL, error_message = NULL, error_request_id = NULL, upload_id = NULL, temp_path = NULL,
            updated_at = ?, finished_at = ? WHERE id = ? AND state = 'running'`,
+      ),
+      setCopied: db.prepare<[string, string | null, number, number]>(
+        'UPDATE jobs SET result_etag = ?, result_crc64 = ?, updated_at = ? WHERE id = ?',
       ),
       setError: db.prepare<
         [JobState, number, string, string, string | null, number, number | null, number]
@@ -155,6 +145,7 @@ export class JobStore {
 
   /** Adds jobs in one transaction; returns their ids in order. */
   add(jobs: readonly NewJob[]): number[] {
+    for (const job of jobs) checkNewJob(job);
     const now = this.now();
     return this.db.transaction(() =>
       jobs.map((job) =>
@@ -168,6 +159,15 @@ export class JobStore {
             sourceKey: job.sourceKey ?? null,
             size: job.size ?? null,
             now,
+            fileSize: job.source?.size ?? null,
+            fileMtimeNs: job.source?.mtimeNs.toString() ?? null,
+            fileIno: job.source?.ino.toString() ?? null,
+            expectEtag: job.expectEtag ?? null,
+            deleteSource: job.deleteSource === true ? 1 : 0,
+            pairId: job.pair?.pairId ?? null,
+            relPath: job.pair?.path ?? null,
+            journalOp: job.pair?.journal ?? null,
+            sourceRelPath: job.pair?.sourcePath ?? null,
           }).lastInsertRowid,
         ),
       ),
@@ -200,13 +200,36 @@ export class JobStore {
     return this.stmts.nextDue.get()?.t ?? undefined;
   }
 
-  /** A running job succeeded. */
-  finish(id: number, result: { etag?: string; crc64?: string }): void {
+  /**
+   * A running job succeeded. `source` is the local file identity the transfer read (an
+   * upload). A job of a folder pair updates the pair's journal in the same transaction, so
+   * the journal never says a path is synced unless its job is done, and never misses a done
+   * job; a job no longer running (cancelled meanwhile) changes nothing.
+   */
+  finish(id: number, result: { etag?: string; crc64?: string; source?: SourceIdentity }): void {
     const now = this.now();
     this.db.transaction(() => {
-      this.stmts.finish.run(result.etag ?? null, result.crc64 ?? null, now, now, id);
+      const finished = this.stmts.finish.run(
+        result.etag ?? null,
+        result.crc64 ?? null,
+        result.source?.size ?? null,
+        result.source?.mtimeNs.toString() ?? null,
+        result.source?.ino.toString() ?? null,
+        now,
+        now,
+        id,
+      ).changes;
       this.stmts.clearParts.run(id);
+      if (finished > 0) this.pairJobs.applyJournal(id, now);
     })();
+  }
+
+  /**
+   * A move copied its object and is about to delete the source: what the copy produced is
+   * kept, so a retry that finds the source gone can tell its own copy from someone else's.
+   */
+  setCopied(id: number, copied: { etag: string; crc64: string | undefined }): void {
+    this.stmts.setCopied.run(copied.etag, copied.crc64 ?? null, this.now(), id);
   }
 
   /** A running job failed for good: it stays visible with its error until retried or removed. */
@@ -379,42 +402,27 @@ export class JobStore {
   clearFinished(): number {
     return this.stmts.clearFinished.run().changes;
   }
-}
 
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    kind: row.kind,
-    state: row.state,
-    batch: row.batch,
-    bucket: row.bucket,
-    key: row.key,
-    localPath: row.local_path,
-    sourceKey: row.source_key,
-    size: row.size,
-    bytesDone: row.bytes_done,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    error:
-      row.error_code === null
-        ? null
-        : {
-            code: row.error_code,
-            message: row.error_message ?? '',
-            ...(row.error_request_id === null ? {} : { requestId: row.error_request_id }),
-          },
-    uploadId: row.upload_id,
-    partSize: row.part_size,
-    source:
-      row.file_size === null || row.file_mtime_ns === null || row.file_ino === null
-        ? null
-        : { size: row.file_size, mtimeNs: BigInt(row.file_mtime_ns), ino: BigInt(row.file_ino) },
-    tempPath: row.temp_path,
-    remoteEtag: row.remote_etag,
-    resultEtag: row.result_etag,
-    resultCrc64: row.result_crc64,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
-  };
+  /** Whether an unfinished job of the pair syncs `path`, or moves it away (its old path). */
+  hasUnfinishedJob(pairId: number, path: string): boolean {
+    return this.pairJobs.hasUnfinishedJob(pairId, path);
+  }
+
+  /** The pair's unfinished jobs, and the bytes its uploads and downloads still have to move. */
+  pairPending(pairId: number): { files: number; bytes: number } {
+    return this.pairJobs.pending(pairId);
+  }
+
+  /**
+   * Up to `limit` unfinished jobs of the pair (ids, in no order). To cancel them all (before
+   * removing the pair), cancel these and ask again until none is left.
+   */
+  unfinishedJobsOfPair(pairId: number, limit = 1000): number[] {
+    return this.pairJobs.unfinished(pairId, limit);
+  }
+
+  /** One page of the pair's failed jobs by path, then id (pass the last one's back as `after`). */
+  pairFailedJobs(pairId: number, after?: FailedJobsCursor, limit = 100): Job[] {
+    return this.pairJobs.failed(pairId, after, limit);
+  }
 }

@@ -55,4 +55,82 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: folder sync: pairs, the journal of what was last synced, per-path reports, and the
+  // link from a job to the pair and path whose journal row its success updates.
+  `
+  CREATE TABLE pairs (
+    id INTEGER PRIMARY KEY,
+    local_root TEXT NOT NULL UNIQUE,
+    bucket TEXT NOT NULL,
+    -- '' (the whole bucket) or ends with '/'
+    prefix TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('backup', 'mirror')),
+    delete_mode TEXT NOT NULL CHECK (delete_mode IN ('trash', 'permanent')),
+    ignore_json TEXT NOT NULL DEFAULT '[]',
+    follow_symlinks INTEGER NOT NULL DEFAULT 0 CHECK (follow_symlinks IN (0, 1)),
+    trash_retention_days INTEGER NOT NULL DEFAULT 30,
+    guard_fraction REAL NOT NULL DEFAULT 0.5,
+    guard_count INTEGER NOT NULL DEFAULT 1000,
+    paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    last_synced_at INTEGER
+  );
+  -- Paths are compared BINARY (UTF-8 bytes), the order of OSS listings and of the scanner.
+  CREATE TABLE journal (
+    pair_id INTEGER NOT NULL REFERENCES pairs (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    -- bigints as decimal strings: ns mtimes and 64-bit inodes do not fit a double
+    mtime_ns TEXT NOT NULL,
+    ino TEXT NOT NULL,
+    crc64 TEXT NOT NULL,
+    remote_etag TEXT NOT NULL,
+    remote_crc64 TEXT NOT NULL,
+    synced_at INTEGER NOT NULL,
+    PRIMARY KEY (pair_id, path)
+  ) WITHOUT ROWID;
+  -- rename detection: the same inode, or the same size, under another path
+  CREATE INDEX journal_by_ino ON journal (pair_id, ino);
+  CREATE INDEX journal_by_size ON journal (pair_id, size);
+  CREATE TABLE sync_issues (
+    pair_id INTEGER NOT NULL REFERENCES pairs (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (pair_id, path, code)
+  ) WITHOUT ROWID;
+  CREATE TABLE sync_conflicts (
+    id INTEGER PRIMARY KEY,
+    pair_id INTEGER NOT NULL REFERENCES pairs (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    kept_as TEXT,
+    resolution TEXT NOT NULL CHECK (resolution IN ('remote-kept', 'local-won')),
+    remote_etag TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX sync_conflicts_by_pair ON sync_conflicts (pair_id, id);
+  -- deletions a pass planned, held until the delete guard allows them or the user confirms
+  CREATE TABLE sync_pending_deletes (
+    pair_id INTEGER NOT NULL REFERENCES pairs (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (pair_id, path)
+  ) WITHOUT ROWID;
+  -- A removed pair leaves its jobs as plain transfers (the caller cancels unfinished ones).
+  ALTER TABLE jobs ADD COLUMN pair_id INTEGER REFERENCES pairs (id) ON DELETE SET NULL;
+  -- the pair-relative path whose journal row the job's success updates
+  ALTER TABLE jobs ADD COLUMN rel_path TEXT;
+  ALTER TABLE jobs ADD COLUMN journal_op TEXT CHECK (journal_op IN ('put', 'remove'));
+  -- a move: the old path, whose journal row goes when the move is done
+  ALTER TABLE jobs ADD COLUMN source_rel_path TEXT;
+  -- a copy that deletes its source key once copied (a move)
+  ALTER TABLE jobs ADD COLUMN delete_source INTEGER NOT NULL DEFAULT 0;
+  -- Serves "unfinished job of pair P for path X", the pair's pending counters, its failed
+  -- jobs by path, and the SET NULL of a removed pair (pair_id = ? implies NOT NULL).
+  CREATE INDEX jobs_by_pair ON jobs (pair_id, state, rel_path) WHERE pair_id IS NOT NULL;
+  -- moves are few: their old paths count as busy too
+  CREATE INDEX jobs_by_pair_source ON jobs (pair_id, source_rel_path) WHERE source_rel_path IS NOT NULL;
+  `,
 ];

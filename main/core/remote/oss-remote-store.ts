@@ -12,6 +12,7 @@ import {
 } from './oss-headers.js';
 import type {
   CallOptions,
+  CopyOptions,
   GetOptions,
   GetResult,
   ListPage,
@@ -158,17 +159,50 @@ export class OssRemoteStore implements RemoteStore {
     bucket: string,
     sourceKey: string,
     targetKey: string,
-    options?: CallOptions,
+    options?: CopyOptions,
   ): Promise<PutResult> {
-    this.target('CopyObject', bucket, sourceKey);
+    const source = this.target('CopyObject', bucket, sourceKey);
     const target = this.target('CopyObject', bucket, targetKey);
-    return this.session.run(target, options, SLOW_OP_TIMEOUT_MS, async (client, o) => {
-      const result = await client.copy(targetKey, sourceKey, bucket, { ...o, headers: {} });
-      return putResult(
-        result.res.headers,
-        result.data?.etag ?? headerValue(result.res.headers, 'etag'),
-      );
-    });
+    // ali-oss turns each header into its x-oss-copy-source-* form (and keeps the original,
+    // as its documented use of If-Match does): the condition is on the source object.
+    const sourceEtag = options?.sourceEtag;
+    const headers: Record<string, string> =
+      sourceEtag === undefined ? {} : { 'If-Match': quoteEtag(sourceEtag) };
+    try {
+      return await this.session.run(target, options, SLOW_OP_TIMEOUT_MS, async (client, o) => {
+        const result = await client.copy(targetKey, sourceKey, bucket, { ...o, headers });
+        return putResult(
+          result.res.headers,
+          result.data?.etag ?? headerValue(result.res.headers, 'etag'),
+        );
+      });
+    } catch (error) {
+      // The generic messages would name the target; both failures are about the source.
+      if (!isCoreError(error)) throw error;
+      const details = {
+        ...(error.ossCode === undefined ? {} : { ossCode: error.ossCode }),
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+        subject: sourceKey,
+        cause: error,
+      };
+      const from = describeTarget(source);
+      if (error.code === 'precondition-failed' && sourceEtag !== undefined) {
+        throw new CoreError(
+          'precondition-failed',
+          `${from} no longer has ETag ${unquoteEtag(sourceEtag)}: it was changed or replaced since its copy to ${targetKey} was planned, so nothing was copied.`,
+          details,
+        );
+      }
+      if (error.code === 'no-such-key') {
+        throw new CoreError(
+          'no-such-key',
+          `${from} does not exist (NoSuchKey), so it cannot be copied to ${targetKey}: it was deleted or renamed.`,
+          details,
+        );
+      }
+      throw error;
+    }
   }
 
   async initiateMultipartUpload(

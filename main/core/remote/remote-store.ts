@@ -52,6 +52,14 @@ export interface PutOptions extends CallOptions {
   forbidOverwrite?: boolean;
 }
 
+export interface CopyOptions extends CallOptions {
+  /**
+   * Copy only if the source object still has this ETag (x-oss-copy-source-if-match); fails
+   * with precondition-failed, copying nothing, if it changed.
+   */
+  sourceEtag?: string;
+}
+
 export interface PutResult {
   etag: string;
   crc64: string | undefined;
@@ -96,12 +104,15 @@ export interface RemoteStore {
   getObject(bucket: string, key: string, options?: GetOptions): Promise<GetResult>;
   /** Succeeds for a missing key too. */
   deleteObject(bucket: string, key: string, options?: CallOptions): Promise<void>;
-  /** Server-side copy within a bucket; up to 1 GB (larger objects need UploadPartCopy). */
+  /**
+   * Server-side copy within a bucket; up to 1 GB (larger objects need UploadPartCopy). A
+   * missing source fails with no-such-key.
+   */
   copyObject(
     bucket: string,
     sourceKey: string,
     targetKey: string,
-    options?: CallOptions,
+    options?: CopyOptions,
   ): Promise<PutResult>;
   initiateMultipartUpload(bucket: string, key: string, options?: PutOptions): Promise<string>;
   uploadPart(

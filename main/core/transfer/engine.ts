@@ -16,6 +16,7 @@ import {
 import { ProgressTracker, type ProgressSnapshot } from './progress.js';
 import { RetryPolicy } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
+import { runCopy, runDelete } from './server-side.js';
 import { abandonUpload, runUpload, type TransferResult } from './upload.js';
 
 export interface EngineLimits {
@@ -341,13 +342,9 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
       case 'download':
         return runDownload(this.ctx, job, signal);
       case 'delete':
-        return this.ctx.remote
-          .deleteObject(job.bucket, job.key, { signal })
-          .then(() => ({ etag: '', crc64: '' }));
+        return runDelete(this.ctx, job, signal);
       case 'copy':
-        return this.ctx.remote
-          .copyObject(job.bucket, job.sourceKey as string, job.key, { signal })
-          .then((result) => ({ etag: result.etag, crc64: result.crc64 ?? '' }));
+        return runCopy(this.ctx, job, signal);
     }
   }
 

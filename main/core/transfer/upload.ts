@@ -9,6 +9,8 @@ import { choosePartSize, partCount } from './part-size.js';
 export interface TransferResult {
   etag: string;
   crc64: string;
+  /** An upload: the identity of the local file whose bytes were sent (a pair's journal needs it). */
+  source?: SourceIdentity;
 }
 
 /**
@@ -25,11 +27,16 @@ export async function runUpload(
   const source = await ctx.fs.identity(path);
   if (job.size !== source.size) ctx.store.setSize(job.id, source.size);
   ctx.progress.start(job.id, 'up', source.size, 0);
+  let result: TransferResult;
   if (source.size < ctx.settings.multipartThreshold) {
     if (job.uploadId) await abandonUpload(ctx, job);
-    return putWhole(ctx, job, path, source, signal);
+    result = await putWhole(ctx, job, path, source, signal);
+  } else {
+    result = await putMultipart(ctx, job, path, source, signal);
   }
-  return putMultipart(ctx, job, path, source, signal);
+  // Both paths checked that the file still had this identity once its bytes were sent (a
+  // resumed multipart upload, that its parts came from it), so this is what landed.
+  return { ...result, source: toSourceIdentity(source) };
 }
 
 async function putWhole(

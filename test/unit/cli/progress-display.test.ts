@@ -37,6 +37,8 @@ function job(overrides: Partial<Job>): Job {
     createdAt: 0,
     updatedAt: 0,
     finishedAt: null,
+    pair: null,
+    deleteSource: false,
     ...overrides,
   };
 }
