@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'disk-full', // ENOSPC / EDQUOT
   'local-io', // other local errors
   'invalid-key', // an object key that cannot be a local path
+  'invalid-argument', // a setting or argument the user gave is not usable (the message says why)
+  'not-found', // no such folder pair (or other record the user named)
   'cancelled',
   'unknown',
 ] as const;

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type Db } from './db/database.js';
 import { JobStore } from './db/job-store.js';
+import { SyncStore } from './db/sync-store.js';
 import { NodeLocalFs } from './fs/local-fs.js';
 import { Crc64Pool } from './hash/crc64-pool.js';
 import { OssRemoteStore } from './remote/oss-remote-store.js';
@@ -11,7 +12,10 @@ import { TransferEngine, type EngineOptions } from './transfer/engine.js';
 export interface TransferRuntime {
   db: Db;
   store: JobStore;
+  /** Folder pairs and their journals (main/core/sync). */
+  sync: SyncStore;
   remote: OssRemoteStore;
+  crc: Crc64Pool;
   engine: TransferEngine;
   /** Stops the engine (running jobs are queued again) and releases everything. */
   close(): Promise<void>;
@@ -42,7 +46,9 @@ export function createTransferRuntime(options: {
   return {
     db,
     store,
+    sync: new SyncStore(db),
     remote,
+    crc,
     engine,
     async close() {
       await engine.stop();

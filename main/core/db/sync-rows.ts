@@ -122,7 +122,7 @@ export interface PendingDelete {
 export function checkPair(pair: Omit<PairConfig, 'id'>): void {
   const problem = pairProblem(pair);
   if (problem !== undefined) {
-    throw new CoreError('invalid-request', `Cannot sync ${pair.localRoot}: ${problem}.`, {
+    throw new CoreError('invalid-argument', `Cannot sync ${pair.localRoot}: ${problem}.`, {
       subject: pair.localRoot,
     });
   }

@@ -191,7 +191,7 @@ export class SyncStore {
       const existing = this.stmts.pairByRoot.get(config.localRoot);
       if (existing) {
         throw new CoreError(
-          'invalid-request',
+          'invalid-argument',
           `The folder ${config.localRoot} is already synced with oss://${existing.bucket}/${existing.prefix} (pair ${existing.id}): remove that pair first, or choose another folder.`,
           { subject: config.localRoot },
         );

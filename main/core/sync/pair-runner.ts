@@ -1,0 +1,402 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { JobStore } from '../db/job-store.js';
+import type { Job } from '../db/job-types.js';
+import type { SyncStore } from '../db/sync-store.js';
+import { isCoreError } from '../errors.js';
+import type { Crc64Pool } from '../hash/crc64-pool.js';
+import type { RemoteStore } from '../remote/remote-store.js';
+import type { TransferEngine } from '../transfer/engine.js';
+import { DirtyPaths } from './dirty-paths.js';
+import { createIgnoreMatcher } from './ignore-rules.js';
+import { deletesAllowed, keepPendingDeletes, queuePendingDeletes } from './deletes.js';
+import { runPass, type PassDeps } from './pass.js';
+import { WHOLE_PAIR, type Scope } from './scope.js';
+import { purgeTrash } from './special-keys.js';
+import { StabilityGate } from './stability.js';
+import type { PairConfig, PairState, PairStatus } from './types.js';
+import { startWatcher, type FolderWatcher, type WatchBackendName } from './watcher.js';
+
+export interface RunnerDeps {
+  sync: SyncStore;
+  jobs: JobStore;
+  engine: TransferEngine;
+  remote: RemoteStore;
+  crc: Crc64Pool;
+  now?: () => number;
+}
+
+export interface RunnerOptions {
+  /** Watch the folder for changes (otherwise: passes only when asked, and periodic ones). */
+  watch: boolean;
+  backend?: WatchBackendName | 'auto';
+  /** A full pass (listing the bucket too) this often; 0: never. */
+  rescanMs?: number;
+  /** The full pass interval when the watcher failed. */
+  fallbackRescanMs?: number;
+  /** A file is uploaded once unchanged for this long. */
+  stabilityMs?: number;
+  /** How often the trash is purged, at most. */
+  purgeEveryMs?: number;
+}
+
+const DEFAULTS = {
+  rescanMs: 10 * 60_000,
+  fallbackRescanMs: 60_000,
+  stabilityMs: 1000,
+  purgeEveryMs: 6 * 3_600_000,
+};
+const DAY = 86_400_000;
+const STATUS_EVERY_MS = 250;
+const MAX_RETRY_MS = 5 * 60_000;
+
+interface PendingPass {
+  roots: Set<string>;
+  listRemote: boolean;
+}
+
+/**
+ * One folder pair's loop: passes run one at a time (watch events, the periodic rescan and
+ * deferred files only ask for one), the engine works through their jobs meanwhile, and the
+ * state the UI shows is derived from what is going on, never stored separately.
+ */
+export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
+  private readonly now: () => number;
+  private readonly options: Required<Omit<RunnerOptions, 'backend'>> & RunnerOptions;
+  private readonly stability: StabilityGate;
+  private pending: PendingPass | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private lastError: string | null = null;
+  private failures = 0;
+  private watcher: FolderWatcher | undefined;
+  private dirty: DirtyPaths | undefined;
+  private watching: PairStatus['watching'] = 'off';
+  private watchDetail: string | null = null;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private deferTimer: NodeJS.Timeout | undefined;
+  private readonly deferred = new Map<string, number>();
+  /** Paths skipped because a job of theirs was unfinished: looked at again when it ends. */
+  private readonly busy = new Set<string>();
+  private lastPurge = 0;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly settledWaiters = new Set<() => void>();
+  private readonly onJob = (job: Job): void => this.jobChanged(job);
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    readonly pairId: number,
+    options: RunnerOptions,
+  ) {
+    super();
+    this.now = deps.now ?? Date.now;
+    this.options = { ...DEFAULTS, ...options };
+    this.stability = new StabilityGate({ windowMs: this.options.stabilityMs, now: this.now });
+  }
+
+  get pair(): PairConfig {
+    const pair = this.deps.sync.getPair(this.pairId);
+    if (pair === undefined) throw new Error(`pair ${this.pairId} was removed`);
+    return pair;
+  }
+
+  /** Starts watching (if asked) and the first full pass, which catches what changed while closed. */
+  async start(): Promise<void> {
+    this.deps.engine.on('job', this.onJob);
+    // Deletions a crash left planned but not queued: queue them, or keep asking.
+    if (this.deps.sync.countPendingDeletes(this.pairId) > 0 && !this.holdingDeletes())
+      this.enqueueDeletes();
+    if (this.options.watch) await this.startWatching();
+    this.scheduleRescan();
+    this.requestPass(WHOLE_PAIR, true);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.deps.engine.off('job', this.onJob);
+    for (const timer of [this.rescanTimer, this.retryTimer, this.deferTimer, this.statusTimer])
+      clearTimeout(timer);
+    this.dirty?.close();
+    await this.watcher?.close();
+    await this.running?.catch(() => {});
+  }
+
+  /** Asks for a pass over `scope`; passes asked for while one runs are merged into the next. */
+  requestPass(scope: Scope, listRemote: boolean): void {
+    if (this.stopped) return;
+    this.pending ??= { roots: new Set(), listRemote: false };
+    for (const root of scope) this.pending.roots.add(root);
+    this.pending.listRemote ||= listRemote;
+    this.kick();
+  }
+
+  pause(): void {
+    this.deps.sync.setPaused(this.pairId, true);
+    this.emitStatus();
+  }
+
+  resume(): void {
+    this.deps.sync.setPaused(this.pairId, false);
+    this.requestPass(WHOLE_PAIR, true);
+  }
+
+  /** The user said yes to the held deletions. */
+  confirmDeletes(): number {
+    const count = this.deps.sync.countPendingDeletes(this.pairId);
+    this.enqueueDeletes();
+    this.kick();
+    return count;
+  }
+
+  /** The user said no to the held deletions: the objects stay (deletes.ts). */
+  rejectDeletes(): number {
+    const count = keepPendingDeletes(this.deps.sync, this.pairId);
+    this.kick();
+    return count;
+  }
+
+  status(): PairStatus {
+    return pairStatus(this.deps, this.pair, {
+      running: this.running !== undefined,
+      error: this.lastError,
+      watchDetail: this.watchDetail,
+      watching: this.watching,
+    });
+  }
+
+  /**
+   * Resolves once nothing is left to do: no pass running or asked for, no file waiting to
+   * become stable, no unfinished job of the pair. (A one-shot `ossync sync` waits for this.)
+   */
+  async settled(): Promise<PairStatus> {
+    for (;;) {
+      const status = this.status();
+      if (this.isSettled(status)) return status;
+      await new Promise<void>((resolve) => this.settledWaiters.add(resolve));
+    }
+  }
+
+  private isSettled(status: PairStatus): boolean {
+    if (this.running !== undefined) return false;
+    // Stuck until someone acts: settled as far as waiting goes.
+    if (['paused', 'waiting-for-confirmation', 'error'].includes(status.state)) return true;
+    return (
+      this.pending === undefined &&
+      this.deferred.size === 0 &&
+      this.busy.size === 0 &&
+      status.counters.filesPending === 0
+    );
+  }
+
+  private holdingDeletes(): boolean {
+    return holdingDeletes(this.deps.sync, this.pair);
+  }
+
+  private kick(): void {
+    this.emitStatus();
+    if (this.running !== undefined || this.stopped || this.pending === undefined) return;
+    if (this.pair.paused || this.holdingDeletes()) return;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      this.emitStatus();
+      this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.pending !== undefined && !this.stopped && !this.pair.paused) {
+      const request = this.pending;
+      this.pending = undefined;
+      this.emitStatus();
+      try {
+        await this.pass([...request.roots], request.listRemote);
+        this.lastError = null;
+        this.failures = 0;
+      } catch (error) {
+        if (this.stopped) return;
+        this.lastError = isCoreError(error)
+          ? error.message
+          : `Sync pass failed: ${(error as Error).message}`;
+        this.retryLater(request);
+        return;
+      }
+    }
+  }
+
+  private async pass(roots: string[], listRemote: boolean): Promise<void> {
+    const { deps } = this;
+    const pair = this.pair;
+    const batch = `sync-${pair.id}-${new Date(this.now()).toISOString()}-${randomBytes(3).toString('hex')}`;
+    const passDeps: PassDeps = { ...deps, stability: this.stability, now: this.now };
+    const result = await runPass(passDeps, {
+      pair,
+      scope: roots,
+      listRemote,
+      batch,
+      signal: this.abort.signal,
+    });
+    for (const { path, at } of result.deferred) this.deferred.set(path, at);
+    for (const path of result.busy) this.busy.add(path);
+    this.scheduleDeferred();
+    if (deps.sync.countPendingDeletes(pair.id) > 0 && !this.holdingDeletes()) this.enqueueDeletes();
+    if (listRemote && roots.includes('')) {
+      deps.sync.setLastSynced(pair.id, this.now());
+      await this.purgeIfDue(pair);
+    }
+  }
+
+  private enqueueDeletes(): void {
+    queuePendingDeletes(this.deps.sync, this.deps.engine, this.pair, this.now());
+  }
+
+  private async purgeIfDue(pair: PairConfig): Promise<void> {
+    if (this.now() - this.lastPurge < this.options.purgeEveryMs) return;
+    this.lastPurge = this.now();
+    await purgeTrash(
+      this.deps.remote,
+      pair.bucket,
+      pair.prefix,
+      this.now() - pair.trashRetentionDays * DAY,
+      this.abort.signal,
+    );
+  }
+
+  private retryLater(request: PendingPass): void {
+    this.failures++;
+    const delay = Math.min(MAX_RETRY_MS, 1000 * 2 ** Math.min(this.failures, 10));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.requestPass([...request.roots], request.listRemote);
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private scheduleDeferred(): void {
+    clearTimeout(this.deferTimer);
+    if (this.deferred.size === 0) return;
+    const next = Math.min(...this.deferred.values());
+    this.deferTimer = setTimeout(
+      () => {
+        const due = [...this.deferred].filter(([, at]) => at <= this.now()).map(([p]) => p);
+        for (const path of due) this.deferred.delete(path);
+        if (due.length > 0) this.requestPass(due, false);
+        this.scheduleDeferred();
+      },
+      Math.max(0, next - this.now()),
+    );
+  }
+
+  private scheduleRescan(): void {
+    clearInterval(this.rescanTimer);
+    const every =
+      this.watching === 'periodic-scan' ? this.options.fallbackRescanMs : this.options.rescanMs;
+    if (every <= 0) return;
+    this.rescanTimer = setInterval(() => this.requestPass(WHOLE_PAIR, true), every);
+    this.rescanTimer.unref();
+  }
+
+  private async startWatching(): Promise<void> {
+    const pair = this.pair;
+    const ignore = createIgnoreMatcher({ root: pair.localRoot, patterns: pair.ignore });
+    this.dirty = new DirtyPaths({ onFlush: (scope) => this.requestPass(scope, false) });
+    try {
+      const { watcher, backend } = await startWatcher({
+        root: pair.localRoot,
+        backend: this.options.backend ?? 'auto',
+        ignore: (path) => ignore.ignores(path, false),
+        onPaths: (paths) => this.dirty?.add(paths),
+        onError: (error) => this.watcherFailed(error.message),
+      });
+      this.watcher = watcher;
+      this.watching = backend === 'chokidar-polling' ? 'polling' : 'events';
+    } catch (error) {
+      this.watcherFailed((error as Error).message);
+    }
+  }
+
+  /** A watcher that failed is not fatal: the pair goes on with frequent full passes. */
+  private watcherFailed(message: string): void {
+    if (this.stopped) return;
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    void watcher?.close().catch(() => {});
+    this.watching = 'periodic-scan';
+    this.watchDetail = `Watching failed (${message}); scanning every ${Math.round(this.options.fallbackRescanMs / 1000)} s instead.`;
+    this.scheduleRescan();
+    this.requestPass(WHOLE_PAIR, true);
+  }
+
+  private jobChanged(job: Job): void {
+    if (job.pair?.pairId !== this.pairId) return;
+    const path = job.pair.path;
+    if (job.state === 'failed' && job.error)
+      this.deps.sync.setIssue(this.pairId, {
+        path,
+        code: 'transfer-failed',
+        message: job.error.message,
+      });
+    if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') {
+      if (this.busy.delete(path)) this.requestPass([path], false);
+    }
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    if (this.statusTimer !== undefined || this.stopped) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      if (this.stopped) return;
+      const status = this.status();
+      this.emit('status', status);
+      for (const wake of this.settledWaiters) wake();
+      this.settledWaiters.clear();
+    }, STATUS_EVERY_MS);
+  }
+}
+
+/** Deletions are planned and the guard says ask first. */
+function holdingDeletes(sync: SyncStore, pair: PairConfig): boolean {
+  const count = sync.countPendingDeletes(pair.id);
+  return count > 0 && !deletesAllowed(pair, count, sync.journalCount(pair.id));
+}
+
+/** A pair's status from the database and what its runner (if any) is doing. */
+export function pairStatus(
+  deps: Pick<RunnerDeps, 'sync' | 'jobs' | 'engine'>,
+  pair: PairConfig,
+  live: {
+    running: boolean;
+    error: string | null;
+    watchDetail: string | null;
+    watching: PairStatus['watching'];
+  },
+): PairStatus {
+  const { sync, jobs, engine } = deps;
+  const pending = jobs.pairPending(pair.id);
+  let state: PairState;
+  if (pair.paused) state = 'paused';
+  else if (!live.running && holdingDeletes(sync, pair)) state = 'waiting-for-confirmation';
+  else if (live.error !== null) state = 'error';
+  else if (engine.connectivity === 'offline') state = 'offline';
+  else if (live.running) state = 'scanning';
+  else if (pending.files > 0) state = 'syncing';
+  else state = 'idle';
+  return {
+    pair,
+    state,
+    detail: live.error ?? live.watchDetail,
+    watching: live.watching,
+    counters: {
+      filesPending: pending.files,
+      bytesPending: pending.bytes,
+      lastSyncedAt: sync.lastSynced(pair.id),
+      errors: sync.countIssues(pair.id),
+      conflicts: sync.countConflicts(pair.id),
+      deletesAwaiting: sync.countPendingDeletes(pair.id),
+    },
+  };
+}

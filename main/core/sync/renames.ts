@@ -1,0 +1,50 @@
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import type { SyncStore } from '../db/sync-store.js';
+import type { JournalEntry, LocalEntry, PairConfig } from './types.js';
+
+/** Below this, matching by content costs more than uploading the file again. */
+const MIN_CONTENT_MATCH_BYTES = 64 * 1024;
+/** CopyObject copies objects up to 1 GB; a larger rename is an upload. */
+const MAX_COPY_BYTES = 1_000_000_000;
+const SIZE_CANDIDATES = 8;
+
+async function missingLocally(pair: PairConfig, p: string): Promise<boolean> {
+  try {
+    await lstat(path.join(pair.localRoot, p));
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/**
+ * The synced file a new local file was renamed or moved from, if any: a journal entry whose
+ * path no longer exists locally and that has the same inode, size and mtime (a rename on
+ * the same disk), or, for larger files, the same size and CRC64 (a copy then delete, an
+ * app that saves under a new inode). `taken` holds sources already used in this pass.
+ */
+export async function findRename(
+  sync: SyncStore,
+  pair: PairConfig,
+  local: LocalEntry,
+  taken: ReadonlySet<string>,
+  hash: (entry: LocalEntry) => Promise<string | undefined>,
+): Promise<JournalEntry | undefined> {
+  if (local.size === 0 || local.size > MAX_COPY_BYTES) return undefined;
+  const usable = (candidate: JournalEntry): boolean =>
+    candidate.path !== local.path && !taken.has(candidate.path) && candidate.size === local.size;
+  for (const candidate of sync.journalFindByIno(pair.id, local.ino)) {
+    if (usable(candidate) && candidate.mtimeNs === local.mtimeNs)
+      if (await missingLocally(pair, candidate.path)) return candidate;
+  }
+  if (local.size < MIN_CONTENT_MATCH_BYTES) return undefined;
+  let crc64: string | undefined;
+  for (const candidate of sync.journalFindBySize(pair.id, local.size, SIZE_CANDIDATES)) {
+    if (!usable(candidate) || !(await missingLocally(pair, candidate.path))) continue;
+    crc64 ??= await hash(local);
+    if (crc64 === undefined) return undefined;
+    if (candidate.crc64 === crc64) return candidate;
+  }
+  return undefined;
+}

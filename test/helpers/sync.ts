@@ -1,0 +1,132 @@
+/**
+ * A sync world for tests (Nextcloud's FakeFolder, made real): a local folder, the local OSS
+ * server with a bucket, a runtime on a real state database, one folder pair, and checks
+ * of the bucket through an independent ali-oss client.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type OSS from 'ali-oss';
+import type { TransferRuntime } from '../../main/core/runtime.js';
+import type { RunnerOptions } from '../../main/core/sync/pair-runner.js';
+import { SyncManager } from '../../main/core/sync/sync-manager.js';
+import type { NewPair, PairConfig, PairStatus } from '../../main/core/sync/types.js';
+import { oracleCrc64 } from './engine.js';
+import { startEngine } from './engine.js';
+import { startLocalOss, type LocalOss } from './osslocal.js';
+
+export const BUCKET = 'sync-test';
+
+export interface SyncWorld {
+  oss: LocalOss;
+  client: OSS;
+  /** The synced folder. */
+  root: string;
+  dataDir: string;
+  runtime: TransferRuntime;
+  manager: SyncManager;
+  pair: PairConfig;
+  /** Runs one full pass (list both sides) and waits until the pair has nothing left to do. */
+  sync(): Promise<PairStatus>;
+  /** Every object under the prefix: key (without the prefix) -> CRC64 of its content. */
+  bucket(options?: { all?: boolean }): Promise<Map<string, string>>;
+  /** Every file in the folder: path -> CRC64. */
+  folder(): Map<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startSyncWorld(
+  options: {
+    pair?: Partial<NewPair>;
+    runner?: Partial<RunnerOptions>;
+    oss?: LocalOss;
+  } = {},
+): Promise<SyncWorld> {
+  const base = mkdtempSync(path.join(tmpdir(), 'ossync-sync-'));
+  const root = path.join(base, 'folder');
+  const dataDir = path.join(base, 'data');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(root);
+  const oss = options.oss ?? (await startLocalOss());
+  const client = oss.client();
+  await client.putBucket(BUCKET).catch(() => {});
+  client.useBucket(BUCKET);
+  const runtime = startEngine({ oss, dataDir });
+  const manager = new SyncManager(
+    {
+      sync: runtime.sync,
+      jobs: runtime.store,
+      engine: runtime.engine,
+      remote: runtime.remote,
+      crc: runtime.crc,
+      dataDir,
+    },
+    { watch: false, rescanMs: 0, stabilityMs: 0, ...options.runner },
+  );
+  const pair = manager.addPair({
+    localRoot: root,
+    bucket: BUCKET,
+    prefix: 'pair/',
+    ...options.pair,
+  });
+  await manager.start();
+  const runner = manager.runner(pair.id);
+  if (runner === undefined) throw new Error('runner did not start');
+  const world: SyncWorld = {
+    oss,
+    client,
+    root,
+    dataDir,
+    runtime,
+    manager,
+    pair,
+    async sync() {
+      await runner.settled();
+      runner.requestPass([''], true);
+      return runner.settled();
+    },
+    async bucket({ all = false } = {}) {
+      const found = new Map<string, string>();
+      let token: string | undefined;
+      do {
+        const page = await client.listV2(
+          {
+            prefix: pair.prefix,
+            'max-keys': '1000',
+            ...(token ? { 'continuation-token': token } : {}),
+          },
+          {},
+        );
+        for (const object of page.objects ?? []) {
+          const rel = object.name.slice(pair.prefix.length);
+          if (!all && rel.startsWith('.ossync-')) continue;
+          const body = await client.get(object.name);
+          found.set(rel, oracleCrc64(body.content as Buffer));
+        }
+        token = page.nextContinuationToken ?? undefined;
+      } while (token);
+      return found;
+    },
+    folder() {
+      const found = new Map<string, string>();
+      const walk = (dir: string, rel: string): void => {
+        for (const name of readdirSync(dir)) {
+          const full = path.join(dir, name);
+          const key = rel === '' ? name.normalize('NFC') : `${rel}/${name.normalize('NFC')}`;
+          const info = lstatSync(full);
+          if (info.isDirectory()) walk(full, key);
+          else if (info.isFile()) found.set(key, oracleCrc64(readFileSync(full)));
+        }
+      };
+      walk(root, '');
+      return found;
+    },
+    async close() {
+      await manager.stop();
+      await runtime.close();
+      if (options.oss === undefined) await oss.close();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
