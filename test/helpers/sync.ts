@@ -3,19 +3,41 @@
  * server with a bucket, a runtime on a real state database, one folder pair, and checks
  * of the bucket through an independent ali-oss client.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type OSS from 'ali-oss';
+import type { Job } from '../../main/core/db/job-types.js';
 import type { TransferRuntime } from '../../main/core/runtime.js';
-import type { RunnerOptions } from '../../main/core/sync/pair-runner.js';
+import type { PairRunner, RunnerOptions } from '../../main/core/sync/pair-runner.js';
 import { SyncManager } from '../../main/core/sync/sync-manager.js';
 import type { NewPair, PairConfig, PairStatus } from '../../main/core/sync/types.js';
-import { oracleCrc64 } from './engine.js';
-import { startEngine } from './engine.js';
+import type { RequestRecord } from '../../main/osslocal/index.js';
+import { oracleCrc64, startEngine } from './engine.js';
 import { startLocalOss, type LocalOss } from './osslocal.js';
 
 export const BUCKET = 'sync-test';
+
+/** Requests that change objects (what a sync that has nothing to do must not send). */
+export const WRITE_OPS: readonly string[] = [
+  'PutObject',
+  'AppendObject',
+  'CopyObject',
+  'DeleteObject',
+  'DeleteMultipleObjects',
+  'InitiateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+];
 
 export interface SyncWorld {
   oss: LocalOss;
@@ -25,13 +47,23 @@ export interface SyncWorld {
   dataDir: string;
   runtime: TransferRuntime;
   manager: SyncManager;
+  runner: PairRunner;
   pair: PairConfig;
+  /** The server's requests to the bucket since the start or the last `clearRequests()`. */
+  requests: RequestRecord[];
+  clearRequests(): void;
+  /** The recorded requests that change objects, optionally only those of `key` (prefix + path). */
+  writes(key?: string): RequestRecord[];
   /** Runs one full pass (list both sides) and waits until the pair has nothing left to do. */
   sync(): Promise<PairStatus>;
   /** Every object under the prefix: key (without the prefix) -> CRC64 of its content. */
   bucket(options?: { all?: boolean }): Promise<Map<string, string>>;
-  /** Every file in the folder: path -> CRC64. */
+  /** Every file in the folder: path (NFC) -> CRC64. */
   folder(): Map<string, string>;
+  /** Writes a file under the folder (its folders created). */
+  write(rel: string, content: string | Buffer): void;
+  /** Every job of the pair, oldest first. */
+  jobs(): Job[];
   close(): Promise<void>;
 }
 
@@ -40,17 +72,29 @@ export async function startSyncWorld(
     pair?: Partial<NewPair>;
     runner?: Partial<RunnerOptions>;
     oss?: LocalOss;
+    /** Files written before the pair starts (path -> content). */
+    files?: Record<string, string | Buffer>;
   } = {},
 ): Promise<SyncWorld> {
   const base = mkdtempSync(path.join(tmpdir(), 'ossync-sync-'));
   const root = path.join(base, 'folder');
   const dataDir = path.join(base, 'data');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(root);
+  const write = (rel: string, content: string | Buffer): void => {
+    const file = path.join(root, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  };
+  for (const [rel, content] of Object.entries(options.files ?? {})) write(rel, content);
   const oss = options.oss ?? (await startLocalOss());
   const client = oss.client();
   await client.putBucket(BUCKET).catch(() => {});
   client.useBucket(BUCKET);
+  let requests: RequestRecord[] = [];
+  const onRequest = (record: RequestRecord): void => {
+    if (record.bucket === BUCKET) requests.push(record);
+  };
+  oss.server.on('request', onRequest);
   const runtime = startEngine({ oss, dataDir });
   const manager = new SyncManager(
     {
@@ -72,6 +116,9 @@ export async function startSyncWorld(
   await manager.start();
   const runner = manager.runner(pair.id);
   if (runner === undefined) throw new Error('runner did not start');
+  const jobIds = runtime.db.prepare<[number], { id: number }>(
+    'SELECT id FROM jobs WHERE pair_id = ? ORDER BY id',
+  );
   const world: SyncWorld = {
     oss,
     client,
@@ -79,7 +126,19 @@ export async function startSyncWorld(
     dataDir,
     runtime,
     manager,
+    runner,
     pair,
+    get requests() {
+      return requests;
+    },
+    clearRequests() {
+      requests = [];
+    },
+    writes(key) {
+      return requests.filter(
+        (r) => WRITE_OPS.includes(r.op) && (key === undefined || r.key === key),
+      );
+    },
     async sync() {
       await runner.settled();
       runner.requestPass([''], true);
@@ -121,7 +180,15 @@ export async function startSyncWorld(
       walk(root, '');
       return found;
     },
+    write,
+    jobs() {
+      return jobIds
+        .all(pair.id)
+        .map(({ id }) => runtime.store.get(id))
+        .filter((job): job is Job => job !== undefined);
+    },
     async close() {
+      oss.server.off('request', onRequest);
       await manager.stop();
       await runtime.close();
       if (options.oss === undefined) await oss.close();
