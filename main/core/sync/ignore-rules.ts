@@ -13,6 +13,10 @@
  * cannot be read is reported as an issue, and everything under its folder is then treated as
  * ignored here (the scanner reports it as unknown), so nothing there is uploaded or deleted on
  * a guess.
+ *
+ * One difference from git remains: `ignore` also tests a path's parent folders against each
+ * set of patterns, so a folder ignored by the pair's patterns and re-included by a
+ * `.ossyncignore` (`!build/`) is entered, but the pair's pattern still ignores what is in it.
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import nodePath from 'node:path';
@@ -178,6 +182,7 @@ export class IgnoreRules implements IgnoreMatcher {
   }
 
   ignores(path: string, isDir: boolean): boolean {
+    if (path === '') return false;
     const slash = path.lastIndexOf('/');
     const folder = this.folderAt(slash < 0 ? '' : path.slice(0, slash + 1));
     if (folder.ignored || folder.unreadable) return true;

@@ -122,14 +122,17 @@ class ScopeResolver {
     if (found === undefined) return undefined;
     if ('unknown' in found)
       return { sortKey: path, path, unknown: 'exact', error: found.error, issues };
-    for (const loser of found.losers) {
+    const child = this.walker.childFor(name, found.raw, found.stats);
+    // As in a full scan: a name that loses to another with its NFC form is reported, unless
+    // the name is ignored anyway.
+    const ignored = this.rules.matches(parent.rules, name, child.key.endsWith('/'));
+    for (const loser of ignored ? [] : found.losers) {
       issues.push({
         path,
         code: 'invalid-name',
         message: `${JSON.stringify(parent.rules.path + loser)} is not synced: ${JSON.stringify(parent.rules.path + found.raw)} in the same folder has the same name after Unicode normalisation (NFC), and both would be the object key ${JSON.stringify(path)}. Rename one of them.`,
       });
     }
-    const child = this.walker.childFor(name, found.raw, found.stats);
     return { sortKey: parent.rules.path + child.key, folder: parent, child, issues };
   }
 

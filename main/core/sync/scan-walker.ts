@@ -201,10 +201,15 @@ export class ScanWalker {
       this.out.summary.ignored++;
       return;
     }
-    // Printable ASCII needs only the length check; the rest goes through checkKey.
+    // Printable ASCII needs only the length check (and, first in a key, no backslash); the
+    // rest goes through checkKey.
     const plain = isPlainAscii(child.name);
     const nameBytes = plain ? child.name.length : Buffer.byteLength(child.name);
-    if (!plain || folder.keyBytes + nameBytes + (isDir ? 2 : 0) > MAX_KEY_BYTES) {
+    if (
+      !plain ||
+      folder.keyBytes + nameBytes + (isDir ? 2 : 0) > MAX_KEY_BYTES ||
+      (folder.keyBytes === 0 && child.name.startsWith('\\'))
+    ) {
       const problem = checkKey(this.data.prefix, path, isDir);
       if (problem) {
         this.issue(path, 'invalid-name', problem);

@@ -129,6 +129,15 @@ function keepWorker(worker: Worker): void {
   idle = { worker, timer, onExit };
 }
 
+/**
+ * Starts a scan worker ahead of the first scan (when the sync engine starts, say), so that
+ * scan does not wait for the thread and its modules to load. The worker is kept like one that
+ * finished a scan: idle, unref'd, and ended after a while without work.
+ */
+export function prepareScanWorker(): void {
+  if (!idle) keepWorker(startWorker());
+}
+
 const ERROR_KINDS: Record<string, ErrorCode> = {
   ENOENT: 'local-not-found',
   ENOTDIR: 'local-not-found',

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoreError } from '../../../../main/core/errors.js';
 import { compareKeys } from '../../../../main/core/sync/keys.js';
-import { SCAN_CREDITS, scanLocal } from '../../../../main/core/sync/scanner.js';
+import { prepareScanWorker, SCAN_CREDITS, scanLocal } from '../../../../main/core/sync/scanner.js';
 import type { ScanItem, ScanOptions, ScanSummary } from '../../../../main/core/sync/scanner.js';
 import type { LocalEntry, SyncIssue } from '../../../../main/core/sync/types.js';
 import { makeTree } from '../../../helpers/tree.js';
@@ -291,6 +291,25 @@ describe('scanLocal', () => {
       expect(summary.folders).toBe(6); // root and the five deep ones; "new\nline" not listed
     });
 
+    it.skipIf(process.platform !== 'linux')(
+      'names that are not valid UTF-8, and a top-level name starting with a backslash',
+      async () => {
+        const bad = Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x62, 0xff, 0x2e, 0x74])]);
+        writeFileSync(bad, 'x');
+        put('\\lead.txt');
+        put('sub/\\inside.txt'); // a backslash inside a key is fine for OSS
+        const { files, issues } = await scan(root);
+        expect(files.map((f) => f.path)).toEqual(['sub/\\inside.txt']);
+        expect(issues.map((i) => [i.path, i.code])).toEqual([
+          ['\\lead.txt', 'invalid-name'],
+          ['b\uFFFD.t', 'invalid-name'],
+        ]);
+        expect(issues[1]!.message).toMatch(/not valid UTF-8/);
+        // Under a prefix the backslash is no longer first.
+        expect((await scan(root, { prefix: 'p/' })).files).toHaveLength(2);
+      },
+    );
+
     it('counts the prefix in the key length, and refuses a bad prefix', async () => {
       const folders = Array.from({ length: 4 }, (_, k) => String(k).repeat(200)).join('/');
       put(`${folders}/${'f'.repeat(197)}`); // 1001 bytes
@@ -515,6 +534,15 @@ describe('scanLocal', () => {
       const { files, summary } = await scan(root);
       expect(files).toHaveLength(2000);
       expect(summary.files).toBe(2000);
+    });
+
+    it('a worker prepared ahead (or left from a scan) serves the next scan', async () => {
+      put('one.txt');
+      prepareScanWorker();
+      prepareScanWorker(); // one is enough
+      expect((await scan(root)).files.map((f) => f.path)).toEqual(['one.txt']);
+      put('two.txt');
+      expect((await scan(root)).files.map((f) => f.path)).toEqual(['one.txt', 'two.txt']);
     });
 
     it('a scan of a generated tree finds every file', async () => {
