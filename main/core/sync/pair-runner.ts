@@ -239,7 +239,14 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
       signal: this.abort.signal,
     });
     for (const { path, at } of result.deferred) this.deferred.set(path, at);
-    for (const path of result.busy) this.busy.add(path);
+    // A busy path's job may have ended while the pass went on (its event found nothing in
+    // `busy` then): look at such a path again now, or it would wait for a job that is over.
+    const over: string[] = [];
+    for (const path of result.busy) {
+      if (deps.jobs.hasUnfinishedJob(pair.id, path)) this.busy.add(path);
+      else over.push(path);
+    }
+    if (over.length > 0) this.requestPass(over, false);
     this.scheduleDeferred();
     if (deps.sync.countPendingDeletes(pair.id) > 0 && !this.holdingDeletes()) this.enqueueDeletes();
     if (listRemote && roots.includes('')) {
