@@ -20,6 +20,7 @@ import type { TransferRuntime } from '../../main/core/runtime.js';
 import type { PairRunner, RunnerOptions } from '../../main/core/sync/pair-runner.js';
 import { SyncManager } from '../../main/core/sync/sync-manager.js';
 import type { NewPair, PairConfig, PairStatus } from '../../main/core/sync/types.js';
+import type { EngineOptions } from '../../main/core/transfer/engine.js';
 import type { RequestRecord } from '../../main/osslocal/index.js';
 import { oracleCrc64, startEngine } from './engine.js';
 import { startLocalOss, type LocalOss } from './osslocal.js';
@@ -72,6 +73,7 @@ export async function startSyncWorld(
     pair?: Partial<NewPair>;
     runner?: Partial<RunnerOptions>;
     oss?: LocalOss;
+    engine?: EngineOptions;
     /** Files written before the pair starts (path -> content). */
     files?: Record<string, string | Buffer>;
   } = {},
@@ -95,7 +97,11 @@ export async function startSyncWorld(
     if (record.bucket === BUCKET) requests.push(record);
   };
   oss.server.on('request', onRequest);
-  const runtime = startEngine({ oss, dataDir });
+  const runtime = startEngine({
+    oss,
+    dataDir,
+    ...(options.engine === undefined ? {} : { engineOptions: options.engine }),
+  });
   const manager = new SyncManager(
     {
       sync: runtime.sync,
