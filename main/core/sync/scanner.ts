@@ -45,8 +45,11 @@ export interface ScanOptions {
  * - `issue`: something the user should see (an invalid name, a skipped symlink or special file,
  *   an unreadable path);
  * - `unknown`: `path` could not be read, so what the journal has there is not to be treated as
- *   deleted: the file `path` (subtree false), or `path` and everything under `path/` (subtree
- *   true; '' means the whole folder). It comes before every key under `path/`.
+ *   deleted: the key `path` (subtree false; sorted where `path` sorts), or every key under
+ *   `path/` (subtree true; sorted where `path/` sorts, like a folder). A scope path that
+ *   exists but cannot be read gives both.
+ * Items sort by those keys (an issue sits where what it is about sorts), so one pass merges
+ * them with the journal.
  */
 export type ScanItem =
   | { type: 'file'; entry: LocalEntry }

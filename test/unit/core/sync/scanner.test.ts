@@ -14,10 +14,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoreError } from '../../../../main/core/errors.js';
+import { createIgnoreMatcher } from '../../../../main/core/sync/ignore-rules.js';
 import { compareKeys } from '../../../../main/core/sync/keys.js';
 import { prepareScanWorker, SCAN_CREDITS, scanLocal } from '../../../../main/core/sync/scanner.js';
 import type { ScanItem, ScanOptions, ScanSummary } from '../../../../main/core/sync/scanner.js';
 import type { LocalEntry, SyncIssue } from '../../../../main/core/sync/types.js';
+import { mulberry32 } from '../../../helpers/random.js';
 import { makeTree } from '../../../helpers/tree.js';
 
 // Permission bits do not stop root, so an unreadable folder cannot be made that way when the
@@ -209,6 +211,59 @@ describe('scanLocal', () => {
     });
   });
 
+  it('agrees with the main-thread matcher on random trees with nested rules', async () => {
+    const random = mulberry32(99);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const names = ['a', 'b.log', 'c.tmp', 'keep.log', 'D', `${NFD_E}.txt`, 'x.bak', 'build'];
+    const rules = ['*.log', '!keep.log', 'build/', '/a', 'D', '!*.tmp', 'sub*/', '*.bak', '!D'];
+    let kept = 0;
+    let dropped = 0;
+    for (let round = 0; round < 12; round++) {
+      rmSync(root, { recursive: true, force: true });
+      mkdirSync(root);
+      const files: string[] = [];
+      const taken = new Set<string>();
+      const grow = (dir: string, depth: number): void => {
+        for (let k = 0; k < 4; k++) {
+          const name = pick(names) + (random() < 0.5 ? '' : String(k));
+          const rel = dir === '' ? name : `${dir}/${name}`;
+          if (taken.has(rel)) continue;
+          taken.add(rel);
+          if (depth < 3 && random() < 0.35) {
+            mkdirSync(path.join(root, rel), { recursive: true });
+            if (random() < 0.4)
+              writeFileSync(
+                path.join(root, rel, '.ossyncignore'),
+                `${pick(rules)}\n${pick(rules)}\n`,
+              );
+            grow(rel, depth + 1);
+          } else {
+            mkdirSync(path.join(root, dir), { recursive: true });
+            writeFileSync(path.join(root, rel), rel);
+            files.push(rel);
+          }
+        }
+      };
+      grow('', 0);
+      const patterns = [pick(rules), pick(rules)];
+      const matcher = createIgnoreMatcher({ root, patterns, ignoreCase: false });
+      const expected = files
+        .map((file) => file.normalize('NFC'))
+        .filter((file) => !matcher.ignores(file, false))
+        .sort(compareKeys);
+      kept += expected.length;
+      dropped += files.length - expected.length;
+      const { files: scanned } = await scan(root, { patterns, ignoreCase: false });
+      expect(
+        scanned.map((f) => f.path),
+        `round ${round}, patterns ${patterns.join(' ')}`,
+      ).toEqual(expected);
+    }
+    // The trees exercised both outcomes.
+    expect(kept).toBeGreaterThan(20);
+    expect(dropped).toBeGreaterThan(20);
+  });
+
   describe.skipIf(!POSIX)('special files and symlinks', () => {
     let server: Server | undefined;
     afterEach(async () => {
@@ -247,6 +302,19 @@ describe('scanLocal', () => {
       expect(issues.find((i) => i.path === 'link-file')!.message).toMatch(/symbolic link/);
       expectKeyOrder(items);
     });
+
+    it.skipIf(!AS_ROOT)(
+      'a device node is skipped with an issue (only root can make one)',
+      async () => {
+        execFileSync('mknod', [path.join(root, 'null-device'), 'c', '1', '3']);
+        put('plain.txt');
+        const { files, issues } = await scan(root);
+        expect(files.map((f) => f.path)).toEqual(['plain.txt']);
+        expect(issues).toHaveLength(1);
+        expect(issues[0]).toMatchObject({ path: 'null-device', code: 'skipped-special' });
+        expect(issues[0]!.message).toMatch(/is a device/);
+      },
+    );
 
     it("with followSymlinks, a link to a file yields the target's stats under the link's path", async () => {
       await makeSpecials();
