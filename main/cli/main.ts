@@ -4,8 +4,10 @@ import { registerGet } from './commands/get.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLocalOss } from './commands/local-oss.js';
 import { registerLs } from './commands/ls.js';
+import { registerPairs } from './commands/pairs.js';
 import { registerPut } from './commands/put.js';
 import { registerServe } from './commands/serve.js';
+import { registerSync } from './commands/sync.js';
 import { errorText } from './error-text.js';
 import { printable, scrub } from './output.js';
 
@@ -25,6 +27,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 registerPut(program);
 registerGet(program);
 registerLs(program);
+registerSync(program);
+registerPairs(program);
 registerJobs(program);
 registerLocalOss(program);
 registerServe(program);

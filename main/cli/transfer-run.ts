@@ -5,17 +5,21 @@
  * cleanly: unfinished jobs stay queued and the same command resumes them (run-markers.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { JobStore } from '../core/db/job-store.js';
-import type { Job, JobState, NewJob } from '../core/db/job-types.js';
-import { isCoreError } from '../core/errors.js';
+import type { Job, NewJob } from '../core/db/job-types.js';
 import type { RemoteStore } from '../core/remote/remote-store.js';
-import { createTransferRuntime, type TransferRuntime } from '../core/runtime.js';
-import { resolveAccount } from './account.js';
+import type { TransferRuntime } from '../core/runtime.js';
 import { formatBytes } from './byte-size.js';
 import { EXIT } from './cli-error.js';
-import { checkQueueAccount, defaultDataDir, lockDataDir } from './data-dir.js';
+import {
+  abortOrphanUploads,
+  ACTIVE_STATES,
+  activeCount,
+  connectivityNote,
+  trapInterrupts,
+  withEngineRuntime,
+} from './command-runtime.js';
+import { checkQueueAccount } from './data-dir.js';
 import { errorText } from './error-text.js';
 import type { Output } from './output.js';
 import {
@@ -27,7 +31,7 @@ import {
   type BatchTotals,
 } from './progress-display.js';
 import { RunMarkers, type RunMarker } from './run-markers.js';
-import { engineOptions, type TransferFlags } from './transfer-options.js';
+import type { TransferFlags } from './transfer-options.js';
 
 /** Where a command's producer sends what it finds. */
 export interface JobSink {
@@ -52,15 +56,10 @@ export interface TransferCommand {
   produce(sink: JobSink, cursor: unknown, signal: AbortSignal, remote: RemoteStore): Promise<void>;
 }
 
-const ACTIVE: readonly JobState[] = ['queued', 'running', 'waiting-retry', 'paused'];
 const SHOWN_FAILURES = 20;
 
 function files(n: number): string {
   return n === 1 ? '1 file' : `${n} files`;
-}
-
-function activeCount(counts: Record<JobState, number>): number {
-  return ACTIVE.reduce((sum, state) => sum + counts[state], 0);
 }
 
 /**
@@ -74,7 +73,7 @@ function batchTotals(store: JobStore, batch: string): BatchTotals {
     ...emptyTotals(),
     filesTotal: Object.values(counts).reduce((sum, n) => sum + n, 0) - counts.done - counts.failed,
   };
-  for (const state of ACTIVE) {
+  for (const state of ACTIVE_STATES) {
     for (let after = 0; ;) {
       const page = store.list({ state }, after, 1000);
       if (page.length === 0) break;
@@ -102,24 +101,9 @@ export async function runTransfer(
   flags: TransferFlags,
   output: Output,
 ): Promise<number> {
-  const { account, fingerprint } = resolveAccount(flags);
-  const options = engineOptions(flags);
-  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const release = lockDataDir(dataDir);
-  let runtime: TransferRuntime | undefined;
-  try {
-    runtime = createTransferRuntime({ dataDir, account, engine: options });
-    return await drive(command, runtime, {
-      dataDir,
-      fingerprint,
-      endpoint: account.endpoint,
-      output,
-    });
-  } finally {
-    await runtime?.close();
-    release();
-  }
+  return withEngineRuntime(flags, ({ runtime, dataDir, fingerprint, endpoint }) =>
+    drive(command, runtime, { dataDir, fingerprint, endpoint, output }),
+  );
 }
 
 async function drive(
@@ -159,22 +143,14 @@ async function drive(
       'out',
     );
 
-  const interrupt = new AbortController();
-  const interrupted = new Promise<void>((resolve) =>
-    interrupt.signal.addEventListener('abort', () => resolve(), { once: true }),
-  );
-  const onSignal = (): void => {
-    if (interrupt.signal.aborted) {
+  const interrupts = trapInterrupts({
+    onFirst: () =>
+      display.note('interrupting: stopping the transfers (Ctrl+C again to quit at once)'),
+    onAgain: () =>
       output.err(
         'ossync: interrupted again: quitting now; the queue resumes from its last saved state',
-      );
-      process.exit(EXIT.interrupted);
-    }
-    display.note('interrupting: stopping the transfers (Ctrl+C again to quit at once)');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+      ),
+  });
 
   let refused = 0;
   let skipped = 0;
@@ -184,27 +160,16 @@ async function drive(
   engine.on('job', onJob);
   engine.on('progress', (snapshot) => display.onProgress(snapshot));
   engine.on('connectivity', (state) =>
-    display.note(
-      state === 'offline'
-        ? `offline: cannot reach ${context.endpoint}; waiting for it to answer again (Ctrl+C stops; the same command resumes)`
-        : 'back online',
-    ),
+    display.note(connectivityNote(state, context.endpoint, 'the same command resumes')),
   );
 
   try {
-    if (command.orphanPrefix !== undefined) {
-      try {
-        await engine.abortOrphanUploads(command.bucket, command.orphanPrefix);
-      } catch (error) {
-        // Cleaning up is a courtesy; an account that may upload but not list uploads still works.
-        if (!isCoreError(error) || error.code !== 'access-denied') throw error;
-        display.note(
-          `note: not allowed to list unfinished multipart uploads, so orphaned ones were not cleaned up (${error.message})`,
-        );
-      }
-    }
-    if (!interrupt.signal.aborted) engine.start();
-    if (!marker.walkDone && !interrupt.signal.aborted) {
+    if (command.orphanPrefix !== undefined)
+      await abortOrphanUploads(engine, command.bucket, command.orphanPrefix, (text) =>
+        display.note(text),
+      );
+    if (!interrupts.signal.aborted) engine.start();
+    if (!marker.walkDone && !interrupts.signal.aborted) {
       display.setScanning(true);
       const sink: JobSink = {
         add(jobs, cursor) {
@@ -228,19 +193,19 @@ async function drive(
           display.note(text);
         },
       };
-      await command.produce(sink, marker.cursor, interrupt.signal, remote);
+      await command.produce(sink, marker.cursor, interrupts.signal, remote);
       display.setScanning(false);
-      if (!interrupt.signal.aborted) {
+      if (!interrupts.signal.aborted) {
         marker.walkDone = true;
         markers.write(runId, marker);
       }
     }
-    if (!interrupt.signal.aborted) await Promise.race([engine.waitForBatch(batch), interrupted]);
+    if (!interrupts.signal.aborted)
+      await Promise.race([engine.waitForBatch(batch), interrupts.stopped]);
   } catch (error) {
     fatal = error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 
   // Running jobs go back to the queue; their finished parts are kept for the resume.
@@ -251,7 +216,7 @@ async function drive(
   const unfinished = activeCount(counts);
   const anything = Object.values(counts).some((n) => n > 0);
 
-  if (fatal !== undefined || interrupt.signal.aborted) {
+  if (fatal !== undefined || interrupts.signal.aborted) {
     if (!anything) markers.remove(runId);
     if (fatal !== undefined) output.err(`ossync: ${errorText(fatal)}`);
     if (anything && (unfinished > 0 || !marker.walkDone))
