@@ -49,6 +49,8 @@ const DEFAULTS = {
 const DAY = 86_400_000;
 const STATUS_EVERY_MS = 250;
 const MAX_RETRY_MS = 5 * 60_000;
+/** More files of one folder due at once than this: the folder is rescanned instead. */
+const COLLAPSE_DUE = 32;
 
 interface PendingPass {
   roots: Set<string>;
@@ -120,6 +122,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
     for (const timer of [this.rescanTimer, this.retryTimer, this.deferTimer, this.statusTimer])
       clearTimeout(timer);
     this.dirty?.close();
+    this.wakeSettled();
     await this.watcher?.close();
     await this.running?.catch(() => {});
   }
@@ -169,12 +172,14 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
 
   /**
    * Resolves once nothing is left to do: no pass running or asked for, no file waiting to
-   * become stable, no unfinished job of the pair. (A one-shot `ossync sync` waits for this.)
+   * become stable, no unfinished job of the pair; or once the runner was stopped. (A one-shot
+   * `ossync sync` waits for this.)
    */
   async settled(): Promise<PairStatus> {
     for (;;) {
       const status = this.status();
-      if (this.isSettled(status)) return status;
+      // A stopped runner does nothing more: waiting longer would wait forever.
+      if (this.stopped || this.isSettled(status)) return status;
       await new Promise<void>((resolve) => this.settledWaiters.add(resolve));
     }
   }
@@ -290,7 +295,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
       () => {
         const due = [...this.deferred].filter(([, at]) => at <= this.now()).map(([p]) => p);
         for (const path of due) this.deferred.delete(path);
-        if (due.length > 0) this.requestPass(due, false);
+        if (due.length > 0) this.requestPass(collapse(due), false);
         this.scheduleDeferred();
       },
       Math.max(0, next - this.now()),
@@ -353,16 +358,36 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   }
 
   private emitStatus(): void {
+    // Whoever waits for settled() looks at once (the status event is coalesced for the UI;
+    // a one-shot sync should not wait for it).
+    this.wakeSettled();
     if (this.statusTimer !== undefined || this.stopped) return;
     this.statusTimer = setTimeout(() => {
       this.statusTimer = undefined;
       if (this.stopped) return;
-      const status = this.status();
-      this.emit('status', status);
-      for (const wake of this.settledWaiters) wake();
-      this.settledWaiters.clear();
+      this.emit('status', this.status());
     }, STATUS_EVERY_MS);
   }
+
+  private wakeSettled(): void {
+    if (this.settledWaiters.size === 0) return;
+    const waiters = [...this.settledWaiters];
+    this.settledWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * Paths due again, as few scopes as DirtyPaths makes of watcher events: a burst of new files
+ * in one folder comes due together, and one scan (and listing) of their folder costs far less
+ * than a scope root (and a HEAD) per file.
+ */
+function collapse(paths: readonly string[]): string[] {
+  const dirty = new DirtyPaths({ collapseThreshold: COLLAPSE_DUE });
+  dirty.add(paths);
+  const scopes = dirty.flush();
+  dirty.close();
+  return scopes;
 }
 
 /** Deletions are planned and the guard says ask first. */
