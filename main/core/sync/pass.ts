@@ -12,6 +12,7 @@ import { mergeSides, type LocalItem, type Triple } from './merge.js';
 import { contentNeeded, plan, type PlanAction } from './planner.js';
 import { listRemote } from './remote-listing.js';
 import { findRename } from './renames.js';
+import { coveredBy, listFolders, listedFolders } from './scoped-listing.js';
 import { scanLocal } from './scanner.js';
 import { normalizeScope, scopeRanges, type Scope } from './scope.js';
 import { conflictKey, isSpecialPath } from './special-keys.js';
@@ -102,11 +103,25 @@ class Pass {
     for (const root of roots) deps.sync.clearIssuesUnder(pair.id, root);
 
     const local = this.localItems(roots);
-    const remote = request.listRemote
-      ? listRemote(deps.remote, pair.bucket, pair.prefix, (p) => this.skipped(p), request.signal)
-      : undefined;
-    for await (const triple of mergeSides(local, remote, this.journal(request.scope))) {
+    // A scoped pass lists the subtrees of its folders (a LIST per 1,000 keys instead of a HEAD
+    // per file, and never the objects outside its scope); what no listing covers is asked
+    // with a HEAD where it matters.
+    const listed = roots[0] === '' ? undefined : await listedFolders(deps.sync, pair, roots);
+    let remote: AsyncIterable<RemoteEntry[]> | undefined;
+    if (listed !== undefined)
+      remote = listFolders(deps.remote, pair, listed, (p) => this.skipped(p), request.signal);
+    else if (request.listRemote)
+      remote = listRemote(
+        deps.remote,
+        pair.bucket,
+        pair.prefix,
+        (p) => this.skipped(p),
+        request.signal,
+      );
+    for await (let triple of mergeSides(local, remote, this.journal(request.scope))) {
       request.signal?.throwIfAborted();
+      if (listed !== undefined && triple.remote === null && !coveredBy(listed, triple.path))
+        triple = { ...triple, remote: undefined };
       if (triple.base !== null && this.skipped(triple.path)) continue;
       await this.decide(triple);
       if (this.jobs.length >= FLUSH) this.flushJobs();
