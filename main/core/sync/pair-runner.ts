@@ -15,7 +15,12 @@ import { WHOLE_PAIR, type Scope } from './scope.js';
 import { purgeTrash } from './special-keys.js';
 import { StabilityGate } from './stability.js';
 import type { PairConfig, PairState, PairStatus } from './types.js';
-import { startWatcher, type FolderWatcher, type WatchBackendName } from './watcher.js';
+import {
+  startWatcher,
+  type FolderWatcher,
+  type WatchBackendName,
+  type WatchModules,
+} from './watcher.js';
 
 export interface RunnerDeps {
   sync: SyncStore;
@@ -30,6 +35,8 @@ export interface RunnerOptions {
   /** Watch the folder for changes (otherwise: passes only when asked, and periodic ones). */
   watch: boolean;
   backend?: WatchBackendName | 'auto';
+  /** The watcher's backend modules (a test injects a failing one); default: the real ones. */
+  watchModules?: WatchModules;
   /** A full pass (listing the bucket too) this often; 0: never. */
   rescanMs?: number;
   /** The full pass interval when the watcher failed. */
@@ -64,7 +71,8 @@ interface PendingPass {
  */
 export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   private readonly now: () => number;
-  private readonly options: Required<Omit<RunnerOptions, 'backend'>> & RunnerOptions;
+  private readonly options: Required<Omit<RunnerOptions, 'backend' | 'watchModules'>> &
+    RunnerOptions;
   private readonly stability: StabilityGate;
   private pending: PendingPass | undefined;
   private running: Promise<void> | undefined;
@@ -319,6 +327,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
       const { watcher, backend } = await startWatcher({
         root: pair.localRoot,
         backend: this.options.backend ?? 'auto',
+        ...(this.options.watchModules ? { modules: this.options.watchModules } : {}),
         ignore: (path) => ignore.ignores(path, false),
         onPaths: (paths) => this.dirty?.add(paths),
         onError: (error) => this.watcherFailed(error.message),
@@ -337,7 +346,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
     this.watcher = undefined;
     void watcher?.close().catch(() => {});
     this.watching = 'periodic-scan';
-    this.watchDetail = `Watching failed (${message}); scanning every ${Math.round(this.options.fallbackRescanMs / 1000)} s instead.`;
+    this.watchDetail = `Watching failed (${message}); scanning every ${describeInterval(this.options.fallbackRescanMs)} instead.`;
     this.scheduleRescan();
     this.requestPass(WHOLE_PAIR, true);
   }
@@ -375,6 +384,13 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
     this.settledWaiters.clear();
     for (const wake of waiters) wake();
   }
+}
+
+/** '400 ms', '30 s', '5 min': an interval as the status shows it. */
+function describeInterval(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
 
 /**
