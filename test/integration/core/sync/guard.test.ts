@@ -91,7 +91,9 @@ describe('delete guard', () => {
     expect(status.counters.deletesAwaiting).toBe(N - 3);
     const now = await w.bucket();
     expect([...now.keys()].sort()).toEqual(
-      [...before.keys()].filter((k) => !['docs/f0.txt', 'docs/f1.txt', 'docs/f2.txt'].includes(k)),
+      [...before.keys()]
+        .filter((k) => !['docs/f0.txt', 'docs/f1.txt', 'docs/f2.txt'].includes(k))
+        .sort(),
     );
   });
 

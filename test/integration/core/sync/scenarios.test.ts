@@ -462,15 +462,15 @@ describe('scenarios', () => {
   it('files created and changed while a sync runs end up in the bucket', async () => {
     const w = await start({ pair: { mode: 'mirror' }, files: BASE });
     await w.sync();
-    for (let i = 0; i < 150; i++) w.write(`first/${i}.txt`, `first ${i}`);
-    w.write('moving.bin', randomBytesFor('m1', 6 * 1024 * KiB));
+    for (let i = 0; i < 100; i++) w.write(`first/${i}.txt`, `first ${i}`);
+    w.write('moving.bin', randomBytesFor('m1', 4 * 1024 * KiB));
     const jobsBefore = w.jobs().length;
     w.runner.requestPass([''], true);
     await waitUntil(() => w.jobs().length > jobsBefore, 'the pass to queue jobs', 30_000, 2);
     // The pass is running and uploading: change what it is working on.
-    for (let i = 0; i < 150; i++) w.write(`second/${i}.txt`, `second ${i}`);
-    for (let i = 0; i < 150; i += 10) w.write(`first/${i}.txt`, `first ${i}, changed`);
-    w.write('moving.bin', randomBytesFor('m2', 5 * 1024 * KiB));
+    for (let i = 0; i < 100; i++) w.write(`second/${i}.txt`, `second ${i}`);
+    for (let i = 0; i < 100; i += 10) w.write(`first/${i}.txt`, `first ${i}, changed`);
+    w.write('moving.bin', randomBytesFor('m2', 3 * 1024 * KiB));
     rmSync(path.join(w.root, 'first/1.txt'));
     await w.runner.settled();
     await w.sync();
@@ -490,15 +490,31 @@ describe('runner', () => {
       30_000,
       2,
     );
-    // a.bin has an unfinished job (busy); the pass then spends a while on z/ (a HEAD per
-    // new file), long enough for a.bin's upload to end before the pass does.
-    for (let i = 0; i < 400; i++) w.write(`z/${i}.txt`, `z ${i}`);
-    w.runner.requestPass(['a.bin', 'z'], false);
+    // a.bin has an unfinished job (busy); the pass then spends a while on the z files (each
+    // its own scope root: a HEAD each), long enough for a.bin's upload to end before it does.
+    const others: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      w.write(`z/${i}.txt`, `z ${i}`);
+      others.push(`z/${i}.txt`);
+    }
+    w.runner.requestPass(['a.bin', ...others], false);
     const settled = await Promise.race([
       w.runner.settled().then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), 45_000)),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000)),
     ]);
     expect(settled, 'the runner settled').toBe(true);
+    expect(await w.bucket()).toEqual(w.folder());
+  });
+
+  it('a scoped pass that lists the remote looks at its scope only (mirror)', async () => {
+    const w = await start({ pair: { mode: 'mirror' }, files: { ...BASE, 'sub/x.txt': 'x' } });
+    await w.sync();
+    w.write('sub/y.txt', 'y');
+    w.clearRequests();
+    w.runner.requestPass(['sub'], true);
+    await w.runner.settled();
+    expect(w.runtime.sync.issuesPage(w.pair.id)).toEqual([]);
+    expect(ops(w)).toEqual({ PutObject: 1 });
     expect(await w.bucket()).toEqual(w.folder());
   });
 });
