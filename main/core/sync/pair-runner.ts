@@ -8,19 +8,17 @@ import type { Crc64Pool } from '../hash/crc64-pool.js';
 import type { RemoteStore } from '../remote/remote-store.js';
 import type { TransferEngine } from '../transfer/engine.js';
 import { DirtyPaths } from './dirty-paths.js';
-import { createIgnoreMatcher } from './ignore-rules.js';
-import { deletesAllowed, keepPendingDeletes, queuePendingDeletes } from './deletes.js';
+import { keepPendingDeletes, queuePendingDeletes } from './deletes.js';
+import { holdingDeletes, pairStatus } from './pair-status.js';
+import { PairWatch } from './pair-watch.js';
 import { runPass, type PassDeps } from './pass.js';
 import { WHOLE_PAIR, type Scope } from './scope.js';
 import { purgeTrash } from './special-keys.js';
 import { StabilityGate } from './stability.js';
-import type { PairConfig, PairState, PairStatus } from './types.js';
-import {
-  startWatcher,
-  type FolderWatcher,
-  type WatchBackendName,
-  type WatchModules,
-} from './watcher.js';
+import type { PairConfig, PairStatus } from './types.js';
+import type { WatchBackendName, WatchModules } from './watcher.js';
+
+export { pairStatus } from './pair-status.js';
 
 export interface RunnerDeps {
   sync: SyncStore;
@@ -45,6 +43,8 @@ export interface RunnerOptions {
   stabilityMs?: number;
   /** How often the trash is purged, at most. */
   purgeEveryMs?: number;
+  /** After the watcher failed, try again this long after (doubling up to 8 times as long). */
+  rewatchMs?: number;
 }
 
 const DEFAULTS = {
@@ -52,6 +52,7 @@ const DEFAULTS = {
   fallbackRescanMs: 60_000,
   stabilityMs: 1000,
   purgeEveryMs: 6 * 3_600_000,
+  rewatchMs: 5 * 60_000,
 };
 const DAY = 86_400_000;
 const STATUS_EVERY_MS = 250;
@@ -80,10 +81,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   private readonly abort = new AbortController();
   private lastError: string | null = null;
   private failures = 0;
-  private watcher: FolderWatcher | undefined;
-  private dirty: DirtyPaths | undefined;
-  private watching: PairStatus['watching'] = 'off';
-  private watchDetail: string | null = null;
+  private watch: PairWatch | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private deferTimer: NodeJS.Timeout | undefined;
@@ -118,7 +116,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
     // Deletions a crash left planned but not queued: queue them, or keep asking.
     if (this.deps.sync.countPendingDeletes(this.pairId) > 0 && !this.holdingDeletes())
       this.enqueueDeletes();
-    if (this.options.watch) await this.startWatching();
+    if (this.options.watch) await this.startWatching(this.pair);
     this.scheduleRescan();
     this.requestPass(WHOLE_PAIR, true);
   }
@@ -129,9 +127,8 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
     this.deps.engine.off('job', this.onJob);
     for (const timer of [this.rescanTimer, this.retryTimer, this.deferTimer, this.statusTimer])
       clearTimeout(timer);
-    this.dirty?.close();
     this.wakeSettled();
-    await this.watcher?.close();
+    await this.watch?.close();
     await this.running?.catch(() => {});
   }
 
@@ -173,8 +170,8 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
     return pairStatus(this.deps, this.pair, {
       running: this.running !== undefined,
       error: this.lastError,
-      watchDetail: this.watchDetail,
-      watching: this.watching,
+      watchDetail: this.watch?.detail ?? null,
+      watching: this.watch?.mode ?? 'off',
     });
   }
 
@@ -313,42 +310,29 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   private scheduleRescan(): void {
     clearInterval(this.rescanTimer);
     const every =
-      this.watching === 'periodic-scan' ? this.options.fallbackRescanMs : this.options.rescanMs;
+      this.watch?.mode === 'periodic-scan' ? this.options.fallbackRescanMs : this.options.rescanMs;
     if (every <= 0) return;
     this.rescanTimer = setInterval(() => this.requestPass(WHOLE_PAIR, true), every);
     this.rescanTimer.unref();
   }
 
-  private async startWatching(): Promise<void> {
-    const pair = this.pair;
-    const ignore = createIgnoreMatcher({ root: pair.localRoot, patterns: pair.ignore });
-    this.dirty = new DirtyPaths({ onFlush: (scope) => this.requestPass(scope, false) });
-    try {
-      const { watcher, backend } = await startWatcher({
-        root: pair.localRoot,
-        backend: this.options.backend ?? 'auto',
-        ...(this.options.watchModules ? { modules: this.options.watchModules } : {}),
-        ignore: (path) => ignore.ignores(path, false),
-        onPaths: (paths) => this.dirty?.add(paths),
-        onError: (error) => this.watcherFailed(error.message),
-      });
-      this.watcher = watcher;
-      this.watching = backend === 'chokidar-polling' ? 'polling' : 'events';
-    } catch (error) {
-      this.watcherFailed((error as Error).message);
-    }
-  }
-
-  /** A watcher that failed is not fatal: the pair goes on with frequent full passes. */
-  private watcherFailed(message: string): void {
-    if (this.stopped) return;
-    const watcher = this.watcher;
-    this.watcher = undefined;
-    void watcher?.close().catch(() => {});
-    this.watching = 'periodic-scan';
-    this.watchDetail = `Watching failed (${message}); scanning every ${describeInterval(this.options.fallbackRescanMs)} instead.`;
-    this.scheduleRescan();
-    this.requestPass(WHOLE_PAIR, true);
+  private async startWatching(pair: PairConfig): Promise<void> {
+    this.watch = new PairWatch({
+      root: pair.localRoot,
+      patterns: pair.ignore,
+      backend: this.options.backend ?? 'auto',
+      ...(this.options.watchModules ? { modules: this.options.watchModules } : {}),
+      fallbackRescanMs: this.options.fallbackRescanMs,
+      rewatchMs: this.options.rewatchMs,
+      onDirty: (scope) => this.requestPass(scope, false),
+      // Failed: frequent full passes; watching again: what changed meanwhile, then events.
+      onModeChange: () => {
+        if (this.stopped) return;
+        this.scheduleRescan();
+        this.requestPass(WHOLE_PAIR, true);
+      },
+    });
+    await this.watch.start();
   }
 
   private jobChanged(job: Job): void {
@@ -361,7 +345,11 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
         message: job.error.message,
       });
     if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') {
-      if (this.busy.delete(path)) this.requestPass([path], false);
+      // A move keeps its old path busy too (hasUnfinishedJob says so): free both.
+      const again = [path, job.pair.sourcePath].filter(
+        (p): p is string => p !== undefined && this.busy.delete(p),
+      );
+      if (again.length > 0) this.requestPass(again, false);
     }
     this.emitStatus();
   }
@@ -386,13 +374,6 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   }
 }
 
-/** '400 ms', '30 s', '5 min': an interval as the status shows it. */
-function describeInterval(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
-  return `${Math.round(ms / 60_000)} min`;
-}
-
 /**
  * Paths due again, as few scopes as DirtyPaths makes of watcher events: a burst of new files
  * in one folder comes due together, and one scan (and listing) of their folder costs far less
@@ -404,47 +385,4 @@ function collapse(paths: readonly string[]): string[] {
   const scopes = dirty.flush();
   dirty.close();
   return scopes;
-}
-
-/** Deletions are planned and the guard says ask first. */
-function holdingDeletes(sync: SyncStore, pair: PairConfig): boolean {
-  const count = sync.countPendingDeletes(pair.id);
-  return count > 0 && !deletesAllowed(pair, count, sync.journalCount(pair.id));
-}
-
-/** A pair's status from the database and what its runner (if any) is doing. */
-export function pairStatus(
-  deps: Pick<RunnerDeps, 'sync' | 'jobs' | 'engine'>,
-  pair: PairConfig,
-  live: {
-    running: boolean;
-    error: string | null;
-    watchDetail: string | null;
-    watching: PairStatus['watching'];
-  },
-): PairStatus {
-  const { sync, jobs, engine } = deps;
-  const pending = jobs.pairPending(pair.id);
-  let state: PairState;
-  if (pair.paused) state = 'paused';
-  else if (!live.running && holdingDeletes(sync, pair)) state = 'waiting-for-confirmation';
-  else if (live.error !== null) state = 'error';
-  else if (engine.connectivity === 'offline') state = 'offline';
-  else if (live.running) state = 'scanning';
-  else if (pending.files > 0) state = 'syncing';
-  else state = 'idle';
-  return {
-    pair,
-    state,
-    detail: live.error ?? live.watchDetail,
-    watching: live.watching,
-    counters: {
-      filesPending: pending.files,
-      bytesPending: pending.bytes,
-      lastSyncedAt: sync.lastSynced(pair.id),
-      errors: sync.countIssues(pair.id),
-      conflicts: sync.countConflicts(pair.id),
-      deletesAwaiting: sync.countPendingDeletes(pair.id),
-    },
-  };
 }
