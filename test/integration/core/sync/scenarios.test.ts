@@ -1,6 +1,7 @@
 import {
   appendFileSync,
   chmodSync,
+  copyFileSync,
   mkdirSync,
   renameSync,
   rmSync,
@@ -506,6 +507,22 @@ describe('runner', () => {
     expect(await w.bucket()).toEqual(w.folder());
   });
 
+  it('a paused pair syncs nothing until resumed (mirror)', async () => {
+    const w = await start({ pair: { mode: 'mirror' }, files: BASE });
+    await w.sync();
+    w.manager.pause(w.pair.id);
+    w.write('later.txt', 'later');
+    rmSync(path.join(w.root, 'base/1.txt'));
+    w.clearRequests();
+    let status = await w.sync();
+    expect(status.state).toBe('paused');
+    expect(w.writes()).toEqual([]);
+    w.manager.resume(w.pair.id);
+    status = await w.runner.settled();
+    expect(status.state).toBe('idle');
+    expect(await w.bucket()).toEqual(w.folder());
+  });
+
   it('a scoped pass that lists the remote looks at its scope only (mirror)', async () => {
     const w = await start({ pair: { mode: 'mirror' }, files: { ...BASE, 'sub/x.txt': 'x' } });
     await w.sync();
@@ -516,5 +533,60 @@ describe('runner', () => {
     expect(w.runtime.sync.issuesPage(w.pair.id)).toEqual([]);
     expect(ops(w)).toEqual({ PutObject: 1 });
     expect(await w.bucket()).toEqual(w.folder());
+  });
+});
+
+describe('more renames and re-creations', () => {
+  it('a file copied to a new name and then deleted is copied server-side (mirror)', async () => {
+    const content = randomBytesFor('copied', 100 * KiB);
+    const w = await start({ pair: { mode: 'mirror' }, files: { ...BASE, 'big.bin': content } });
+    await w.sync();
+    w.clearRequests();
+    mkdirSync(path.join(w.root, 'moved'));
+    copyFileSync(path.join(w.root, 'big.bin'), path.join(w.root, 'moved/big.bin'));
+    rmSync(path.join(w.root, 'big.bin'));
+    await w.sync();
+    expect(ops(w)).toEqual({ CopyObject: 1, DeleteObject: 1 });
+    expect(await w.bucket()).toEqual(w.folder());
+  });
+
+  it('renames a folder of more files than a pass flushes at once, either way round (mirror)', async () => {
+    const files: Record<string, string> = { ...BASE };
+    for (let i = 0; i < 520; i++) files[`m/${String(i).padStart(3, '0')}.txt`] = `m ${i}`;
+    const w = await start({ pair: { mode: 'mirror' }, files });
+    await w.sync();
+    for (const [from, to] of [
+      ['m', 'z-m'], // the new paths sort after the old ones
+      ['z-m', 'a-m'], // and before
+    ] as const) {
+      w.clearRequests();
+      renameSync(path.join(w.root, from), path.join(w.root, to));
+      const status = await w.sync();
+      expect(status.state, `${from} -> ${to}`).toBe('idle');
+      expect(ops(w), `${from} -> ${to}`).toEqual({ CopyObject: 520, DeleteObject: 520 });
+      expect(await w.bucket({ all: true })).toEqual(w.folder());
+    }
+  });
+
+  // Fails today, a bug in planner.ts (not this suite's to fix): in backup, a local delete
+  // makes the planner 'forget' the journal row although the object stays; the file created
+  // again then meets an object with no base ('remote-untracked'), so the pair's own old
+  // version is copied to .ossync-conflicts/ and a 'local-won' conflict is recorded, as if
+  // someone else had written it. Every delete-and-recreate in a backup pair does this.
+  it('a file deleted and created again in backup is no conflict', async () => {
+    const w = await start({ pair: { mode: 'backup' }, files: { ...BASE, 'log.txt': 'week 1' } });
+    await w.sync();
+    rmSync(path.join(w.root, 'log.txt'));
+    await w.sync();
+    w.write('log.txt', 'week 2, a new file under the old name');
+    await w.sync();
+    expect((await w.bucket()).get('log.txt')).toBe(
+      oracleCrc64(Buffer.from('week 2, a new file under the old name')),
+    );
+    // Nobody but this pair ever wrote log.txt: nothing to keep aside, nothing to report.
+    expect(w.runtime.sync.conflictsPage(w.pair.id)).toEqual([]);
+    expect(
+      [...(await w.bucket({ all: true })).keys()].filter((k) => k.startsWith('.ossync-')),
+    ).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdtempSync,
@@ -96,16 +97,25 @@ function ops(w: SyncWorld, key: string): Record<string, number> {
 describe('watch', () => {
   it('uploads an atomic save (write a temp file, rename it over) once, complete', async () => {
     const w = await start({ files: { 'doc.txt': 'draft 1' } });
-    w.clearRequests();
-    const content = randomBytesFor('save', 200 * KiB);
-    const temp = path.join(w.root, '.doc.txt.tmp');
-    writeFileSync(temp, content);
-    renameSync(temp, path.join(w.root, 'doc.txt'));
-    await objectHolds(w, 'doc.txt', oracleCrc64(content));
-    await w.runner.settled();
-    expect(ops(w, `${w.pair.prefix}doc.txt`)).toEqual({ PutObject: 1 });
-    expect(w.writes().filter((r) => r.key?.includes('.tmp'))).toEqual([]);
-    expect(await w.bucket()).toEqual(w.folder());
+    const key = `${w.pair.prefix}doc.txt`;
+    // An ignored temp name (*.tmp), and one no rule knows (gedit's): neither may be uploaded.
+    for (const [i, tempName] of ['.doc.txt.tmp', '.goutputstream-AB12CD'].entries()) {
+      w.clearRequests();
+      const content = randomBytesFor(`save ${i}`, 200 * KiB);
+      const temp = path.join(w.root, tempName);
+      writeFileSync(temp, content.subarray(0, 100 * KiB));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      appendFileSync(temp, content.subarray(100 * KiB));
+      renameSync(temp, path.join(w.root, 'doc.txt'));
+      await objectHolds(w, 'doc.txt', oracleCrc64(content));
+      await w.runner.settled();
+      expect(ops(w, key), tempName).toEqual({ PutObject: 1 });
+      expect(
+        w.writes().filter((r) => r.key !== key),
+        tempName,
+      ).toEqual([]);
+      expect(await w.bucket()).toEqual(w.folder());
+    }
   });
 
   it('uploads a large file written slowly once, complete', async () => {

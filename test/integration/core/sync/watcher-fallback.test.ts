@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunnerOptions } from '../../../../main/core/sync/pair-runner.js';
 import type { WatchModules } from '../../../../main/core/sync/watcher.js';
 import type { ChokidarModule } from '../../../../main/core/sync/watchers/chokidar-watcher.js';
 import {
@@ -42,13 +43,23 @@ const brokenChokidar = async (): Promise<ChokidarModule> => {
   throw new Error('chokidar is not expected to be used here');
 };
 
-async function start(watchModules: WatchModules): Promise<SyncWorld> {
+async function start(
+  watchModules: WatchModules,
+  runner: Partial<RunnerOptions> = {},
+): Promise<SyncWorld> {
   pairs++;
   world = await startSyncWorld({
     oss,
     files: { 'base/1.txt': 'one', 'base/2.txt': 'two', 'base/3.txt': 'three' },
     pair: { prefix: `f${pairs}/`, mode: 'mirror' },
-    runner: { watch: true, stabilityMs: 200, fallbackRescanMs: 400, watchModules },
+    runner: {
+      watch: true,
+      stabilityMs: 200,
+      fallbackRescanMs: 400,
+      rewatchMs: 3_600_000,
+      watchModules,
+      ...runner,
+    },
   });
   await world.runner.settled();
   return world;
@@ -136,5 +147,41 @@ describe('watcher fallback', () => {
     expect(status.detail).toMatch(/system limit/);
     expect(status.state).not.toBe('error');
     await convergesByItself(w);
+  });
+
+  it('watches again once the watcher can start again', async () => {
+    const real = await loadParcel();
+    let attempts = 0;
+    const w = await start(
+      {
+        parcel: async (): Promise<ParcelModule> => ({
+          subscribe: async (dir, callback, options) => {
+            if (++attempts === 1) throw enospc();
+            return real.subscribe(dir, callback, options);
+          },
+        }),
+        chokidar: brokenChokidar,
+      },
+      // No periodic scan within the test: what syncs after the recovery came from events.
+      { fallbackRescanMs: 3_600_000, rewatchMs: 300 },
+    );
+    await waitUntil(
+      () => w.runner.status().watching === 'events',
+      'the pair to watch again',
+      30_000,
+      20,
+    );
+    expect(attempts).toBe(2);
+    expect(w.runner.status().detail).toBeNull();
+    await w.runner.settled();
+    w.write('after.txt', 'seen by the new watcher');
+    await waitUntil(
+      async () => (await w.bucket()).has('after.txt'),
+      'the file to be uploaded through events',
+      60_000,
+      100,
+    );
+    await w.runner.settled();
+    expect(await w.bucket()).toEqual(w.folder());
   });
 });
