@@ -1,6 +1,7 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { SyncStore } from '../db/sync-store.js';
+import { isPlainAscii } from './keys.js';
 import type { JournalEntry, LocalEntry, PairConfig } from './types.js';
 
 /** Below this, matching by content costs more than uploading the file again. */
@@ -9,13 +10,33 @@ const MIN_CONTENT_MATCH_BYTES = 64 * 1024;
 const MAX_COPY_BYTES = 1_000_000_000;
 const SIZE_CANDIDATES = 8;
 
+/**
+ * Whether the synced path `p` (a key: NFC) is gone from the folder. Its name on disk may be
+ * another normalization of the key (NFD, as macOS and some archives write names), so a key
+ * not found as spelled is looked up by the NFC form of each name on the way. Anything but
+ * "not there" (an error) counts as present: a wrong "missing" would move its object away.
+ */
 async function missingLocally(pair: PairConfig, p: string): Promise<boolean> {
   try {
     await lstat(path.join(pair.localRoot, p));
     return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
   }
+  if (isPlainAscii(p)) return true;
+  let dir = pair.localRoot;
+  for (const segment of p.split('/')) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+    const name = names.find((n) => n === segment || n.normalize('NFC') === segment);
+    if (name === undefined) return true;
+    dir = path.join(dir, name);
+  }
+  return false;
 }
 
 /**
