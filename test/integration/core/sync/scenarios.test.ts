@@ -550,6 +550,19 @@ describe('more renames and re-creations', () => {
     expect(await w.bucket()).toEqual(w.folder());
   });
 
+  it('a copy of an NFD-named file is not taken for its rename (mirror)', async () => {
+    const content = randomBytesFor('nfd-copy', 100 * KiB);
+    const nfd = 'Cafe\u0301.bin';
+    const w = await start({ pair: { mode: 'mirror' }, files: { ...BASE, [nfd]: content } });
+    await w.sync();
+    // Same content, new inode: a rename candidate by size and CRC64, but the original is
+    // still there (under its NFD name, which is not its key).
+    copyFileSync(path.join(w.root, nfd), path.join(w.root, 'copy.bin'));
+    await w.sync();
+    expect(await w.bucket()).toEqual(w.folder());
+    expect((await w.bucket()).has('Caf\u00e9.bin')).toBe(true);
+  });
+
   it('renames a folder of more files than a pass flushes at once, either way round (mirror)', async () => {
     const files: Record<string, string> = { ...BASE };
     for (let i = 0; i < 520; i++) files[`m/${String(i).padStart(3, '0')}.txt`] = `m ${i}`;
