@@ -251,7 +251,9 @@ class Pass {
           const from = await findRename(deps.sync, pair, local, this.movedFrom, (entry) =>
             this.hashLocal(entry),
           );
-          if (from !== undefined) {
+          // Its object must still be the synced version: someone else's newer one is neither
+          // moved nor copied (the conditional copy would fail, and the file never upload).
+          if (from !== undefined && (await this.head(from.path))?.etag === from.remoteEtag) {
             this.queueMove(local, from);
             break;
           }
