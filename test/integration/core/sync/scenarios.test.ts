@@ -563,6 +563,25 @@ describe('more renames and re-creations', () => {
     expect((await w.bucket()).has('Caf\u00e9.bin')).toBe(true);
   });
 
+  it.each([
+    ['a.txt', 'b.txt'], // the old path sorts first
+    ['b.txt', 'a.txt'], // the new path sorts first
+  ])('renames %s to %s whose object someone changed meanwhile (mirror)', async (from, to) => {
+    const w = await start({ pair: { mode: 'mirror' }, files: { ...BASE, [from]: 'mine' } });
+    await w.sync();
+    await w.client.put(`${w.pair.prefix}${from}`, Buffer.from('theirs, changed remotely'));
+    renameSync(path.join(w.root, from), path.join(w.root, to));
+    const status = await w.sync();
+    expect(status.state).toBe('idle');
+    const bucket = await w.bucket();
+    // Uploaded under the new name; their version left where it was (never moved or deleted).
+    expect(bucket.get(to)).toBe(oracleCrc64(Buffer.from('mine')));
+    expect(bucket.get(from)).toBe(oracleCrc64(Buffer.from('theirs, changed remotely')));
+    expect(w.runtime.sync.issuesPage(w.pair.id).map((i) => [i.path, i.code])).toEqual([
+      [from, 'remote-changed'],
+    ]);
+  });
+
   it('renames a folder of more files than a pass flushes at once, either way round (mirror)', async () => {
     const files: Record<string, string> = { ...BASE };
     for (let i = 0; i < 520; i++) files[`m/${String(i).padStart(3, '0')}.txt`] = `m ${i}`;
