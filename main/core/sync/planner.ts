@@ -32,8 +32,9 @@
  *  + + +  R changed/unknown, otherwise        upload 'remote-changed', preserveRemote,
  *                                             conflict local-won, report remote-changed
  *  + + -                                      upload 'remote-removed', report remote-removed
- *  - + +  R same                              forget                      delete-remote
- *                                                                         (expected etag)
+ *  - + +  R same                              nothing if the ETag is      delete-remote
+ *                                             unchanged (the row stays),  (expected etag)
+ *                                             else forget
  *  - + +  R changed/unknown                   forget                      forget, conflict
  *                                                                         remote-kept, report
  *                                                                         remote-changed
@@ -260,7 +261,11 @@ function planLocalGone(
   base: JournalEntry,
   policy: PlanPolicy,
 ): PlanAction {
-  if (remote === null || policy.mode === 'backup') return { kind: 'forget', base };
+  if (remote === null) return { kind: 'forget', base };
+  // Backup keeps the row while the object is exactly the one it synced (same ETag), so a
+  // file created again under the name replaces it as a plain change, not as a conflict.
+  if (policy.mode === 'backup')
+    return remote.etag === base.remoteEtag ? { kind: 'nothing' } : { kind: 'forget', base };
   if (remoteVsBase(remote, base) === 'same')
     return { kind: 'delete-remote', etag: remote.etag, base, remote };
   // Never delete a version newer than what was synced.

@@ -226,7 +226,7 @@ const rows: Row[] = [
   {
     name: 'local deleted, remote as synced',
     input: { local: null, remote: remote(), base },
-    backup: { kind: 'forget' },
+    backup: { kind: 'nothing' },
     mirror: { kind: 'delete-remote', etag: 'E1' },
   },
   {
