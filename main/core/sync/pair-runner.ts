@@ -384,5 +384,7 @@ function collapse(paths: readonly string[]): string[] {
   dirty.add(paths);
   const scopes = dirty.flush();
   dirty.close();
-  return scopes;
+  // Never the whole pair: a scan of the whole tree for a few dozen files at its top costs
+  // more than looking at each of them (a whole-pair pass lists nothing either).
+  return scopes.includes('') ? [...paths] : scopes;
 }
