@@ -600,11 +600,10 @@ describe('more renames and re-creations', () => {
     }
   });
 
-  // Fails today, a bug in planner.ts (not this suite's to fix): in backup, a local delete
-  // makes the planner 'forget' the journal row although the object stays; the file created
-  // again then meets an object with no base ('remote-untracked'), so the pair's own old
-  // version is copied to .ossync-conflicts/ and a 'local-won' conflict is recorded, as if
-  // someone else had written it. Every delete-and-recreate in a backup pair does this.
+  // Found here as a planner bug (since fixed in planner.ts): in backup a local delete made the
+  // planner forget the journal row although the object stays; the file created again then
+  // met an object with no base, so the pair's own old version went to .ossync-conflicts/
+  // with a 'local-won' conflict, as if someone else had written it.
   it('a file deleted and created again in backup is no conflict', async () => {
     const w = await start({ pair: { mode: 'backup' }, files: { ...BASE, 'log.txt': 'week 1' } });
     await w.sync();
