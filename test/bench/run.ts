@@ -5,6 +5,7 @@
 import { runCrc64Bench } from './crc64.js';
 import { runCrc64PoolBench } from './crc64-pool.js';
 import { runOssLocalBench } from './osslocal.js';
+import { runSyncBench } from './sync.js';
 import { runTransferBench } from './transfer.js';
 
 /** A benchmark's figures: numbers, plus whatever describes the setup (settings, ...). */
@@ -15,6 +16,7 @@ const BENCHES: Record<string, Bench> = {
   crc64: runCrc64Bench,
   'crc64-pool': runCrc64PoolBench,
   transfer: runTransferBench,
+  sync: (): Promise<Record<string, unknown>> => runSyncBench(),
 };
 
 const names = process.argv.slice(2);
