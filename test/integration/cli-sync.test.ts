@@ -241,13 +241,15 @@ describe('mirror', () => {
     expect(second.code).toBe(0);
     const out = lines(second.stdout);
     expect(out[0]).toMatch(
-      /^trashed mirror\/gone\.txt -> mirror\/\.ossync-trash\/\d{8}T\d{6}Z\/gone\.txt$/,
+      /^trashed mirror\/gone\.txt -> mirror\/\.ossync-trash\/\d{8}T\d{6}\.\d{3}Z\/gone\.txt$/,
     );
     expect(out.at(-1)).toMatch(/: 1 moved to the trash \(\d+\.\ds\)$/);
 
     const objects = await bucketUnder('mirror/');
     const trashed = [...objects.keys()].filter((key) => key.startsWith('.ossync-trash/'));
-    expect(trashed).toEqual([expect.stringMatching(/^\.ossync-trash\/\d{8}T\d{6}Z\/gone\.txt$/)]);
+    expect(trashed).toEqual([
+      expect.stringMatching(/^\.ossync-trash\/\d{8}T\d{6}\.\d{3}Z\/gone\.txt$/),
+    ]);
     expect(objects.get(trashed[0] as string)).toBe(oracleCrc64(Buffer.from('bye')));
     objects.delete(trashed[0] as string);
     const { 'gone.txt': _gone, ...kept } = files;

@@ -413,6 +413,11 @@ export class JobStore {
     return this.pairJobs.pending(pairId);
   }
 
+  /** See PairJobs.recentRemovals. */
+  pairRecentRemovals(pairId: number, since: number): { queued: number; done: number } {
+    return this.pairJobs.recentRemovals(pairId, since);
+  }
+
   /**
    * Up to `limit` unfinished jobs of the pair (ids, in no order). To cancel them all (before
    * removing the pair), cancel these and ask again until none is left.

@@ -54,6 +54,13 @@ export class PairJobs {
            COALESCE(SUM(CASE WHEN kind IN ('upload', 'download') THEN MAX(COALESCE(size, 0) - bytes_done, 0) ELSE 0 END), 0) AS bytes
          FROM jobs INDEXED BY jobs_by_pair WHERE pair_id = ? AND state IN ${UNFINISHED}`,
       ),
+      // Deletions queued without the user's confirmation since a time (the guard's window).
+      recentRemovals: db.prepare<[number, number], { queued: number; done: number }>(
+        `SELECT COUNT(*) AS queued, COALESCE(SUM(state = 'done'), 0) AS done
+         FROM jobs INDEXED BY jobs_by_pair
+         WHERE pair_id = ? AND journal_op = 'remove' AND created_at >= ?
+           AND state NOT IN ('failed', 'cancelled') AND batch NOT LIKE '%-confirmed-%'`,
+      ),
       unfinished: db.prepare<[number, number], { id: number }>(
         `SELECT id FROM jobs INDEXED BY jobs_by_pair WHERE pair_id = ? AND state IN ${UNFINISHED} LIMIT ?`,
       ),
@@ -115,6 +122,15 @@ export class PairJobs {
   pending(pairId: number): { files: number; bytes: number } {
     const row = this.stmts.pending.get(pairId);
     return { files: row?.files ?? 0, bytes: row?.bytes ?? 0 };
+  }
+
+  /**
+   * Deletions of the pair queued since `since` without confirmation (confirmed batches have
+   * `-confirmed-` in their name), and how many of them are done (their journal rows gone).
+   */
+  recentRemovals(pairId: number, since: number): { queued: number; done: number } {
+    const row = this.stmts.recentRemovals.get(pairId, since);
+    return { queued: row?.queued ?? 0, done: row?.done ?? 0 };
   }
 
   /** Ids of up to `limit` unfinished jobs of the pair, in no order. */

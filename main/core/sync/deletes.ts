@@ -42,14 +42,18 @@ export function deleteJob(
   };
 }
 
-/** Queues the pair's pending deletions as jobs. Returns how many. */
+/**
+ * Queues the pair's pending deletions as jobs. Returns how many. `confirmed`: the user said
+ * yes, so the guard does not count them again (the batch name says so).
+ */
 export function queuePendingDeletes(
   sync: SyncStore,
   engine: TransferEngine,
   pair: PairConfig,
   at: number,
+  confirmed: boolean,
 ): number {
-  const batch = `sync-${pair.id}-deletes-${randomBytes(3).toString('hex')}`;
+  const batch = `sync-${pair.id}-deletes-${confirmed ? 'confirmed-' : ''}${randomBytes(3).toString('hex')}`;
   let count = 0;
   for (;;) {
     const page = sync.pendingDeletesPage(pair.id, undefined, PAGE);

@@ -154,7 +154,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   /** The user said yes to the held deletions. */
   confirmDeletes(): number {
     const count = this.deps.sync.countPendingDeletes(this.pairId);
-    this.enqueueDeletes();
+    queuePendingDeletes(this.deps.sync, this.deps.engine, this.pair, this.now(), true);
     this.kick();
     return count;
   }
@@ -202,7 +202,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   }
 
   private holdingDeletes(): boolean {
-    return holdingDeletes(this.deps.sync, this.pair);
+    return holdingDeletes(this.deps.sync, this.deps.jobs, this.pair, this.now());
   }
 
   private kick(): void {
@@ -266,7 +266,7 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   }
 
   private enqueueDeletes(): void {
-    queuePendingDeletes(this.deps.sync, this.deps.engine, this.pair, this.now());
+    queuePendingDeletes(this.deps.sync, this.deps.engine, this.pair, this.now(), false);
   }
 
   private async purgeIfDue(pair: PairConfig): Promise<void> {

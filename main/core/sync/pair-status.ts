@@ -9,10 +9,23 @@ import type { PairConfig, PairState, PairStatus } from './types.js';
  * held, jobs pending) and from what its runner, if one runs, is doing. Never stored.
  */
 
+/**
+ * The guard judges the deletions of a window, not of one pass: a big delete whose watcher
+ * events arrive in several batches is one delete.
+ */
+const GUARD_WINDOW_MS = 10 * 60_000;
+
 /** Deletions are planned and the guard says ask first. */
-export function holdingDeletes(sync: SyncStore, pair: PairConfig): boolean {
+export function holdingDeletes(
+  sync: SyncStore,
+  jobs: JobStore,
+  pair: PairConfig,
+  now: number,
+): boolean {
   const count = sync.countPendingDeletes(pair.id);
-  return count > 0 && !deletesAllowed(pair, count, sync.journalCount(pair.id));
+  if (count === 0) return false;
+  const recent = jobs.pairRecentRemovals(pair.id, now - GUARD_WINDOW_MS);
+  return !deletesAllowed(pair, count + recent.queued, sync.journalCount(pair.id) + recent.done);
 }
 
 /** A pair's status from the database and what its runner (if any) is doing. */
@@ -30,7 +43,8 @@ export function pairStatus(
   const pending = jobs.pairPending(pair.id);
   let state: PairState;
   if (pair.paused) state = 'paused';
-  else if (!live.running && holdingDeletes(sync, pair)) state = 'waiting-for-confirmation';
+  else if (!live.running && holdingDeletes(sync, jobs, pair, Date.now()))
+    state = 'waiting-for-confirmation';
   else if (live.error !== null) state = 'error';
   else if (engine.connectivity === 'offline') state = 'offline';
   else if (live.running) state = 'scanning';

@@ -12,12 +12,9 @@ export const CONFLICTS_DIR = '.ossync-conflicts';
 
 const MAX_KEY_BYTES = 1023;
 
-/** `20261122T054530Z`: sorts by time, safe in a key. */
+/** `20261122T054530.123Z`: sorts by time, safe in a key; ms, so two in one second differ. */
 export function stamp(at: number): string {
-  return new Date(at)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+  return new Date(at).toISOString().replace(/[-:]/g, '');
 }
 
 /**

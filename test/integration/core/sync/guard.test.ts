@@ -97,6 +97,26 @@ describe('delete guard', () => {
     );
   });
 
+  it('judges the deletions of the last minutes together, not pass by pass', async () => {
+    const w = await start();
+    remove(w, 4);
+    let status = await w.sync();
+    expect(status.state).toBe('idle');
+    expect(trashed(await w.bucket({ all: true }))).toHaveLength(4);
+    // Two more a moment later (a delete whose watcher events came in two batches): 6 of 10.
+    rmSync(path.join(w.root, 'docs/f4.txt'));
+    rmSync(path.join(w.root, 'docs/f5.txt'));
+    status = await w.sync();
+    expect(status.state).toBe('waiting-for-confirmation');
+    expect(status.counters.deletesAwaiting).toBe(2);
+    expect(trashed(await w.bucket({ all: true }))).toHaveLength(4);
+    // Once confirmed, those deletions are not counted against the next ones.
+    expect(w.manager.confirmDeletes(w.pair.id)).toBe(2);
+    status = await w.runner.settled();
+    expect(status.state).toBe('idle');
+    expect(trashed(await w.bucket({ all: true }))).toHaveLength(6);
+  });
+
   it('keeps the objects when the deletions are rejected, and does not plan them again', async () => {
     const w = await start();
     const before = await w.bucket({ all: true });

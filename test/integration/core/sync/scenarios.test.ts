@@ -232,7 +232,7 @@ describe.each(['backup', 'mirror'] as const)('remote changes by someone else (%s
     const [conflict] = conflicts;
     expect(conflict).toMatchObject({ path: 'doc.txt', resolution: 'local-won' });
     expect(conflict?.keptAs).toMatch(
-      new RegExp(`^${w.pair.prefix}\\.ossync-conflicts/[0-9TZ]+/doc\\.txt$`),
+      new RegExp(`^${w.pair.prefix}\\.ossync-conflicts/[0-9TZ.]+/doc\\.txt$`),
     );
     const all = await w.bucket({ all: true });
     const kept = (conflict?.keptAs as string).slice(w.pair.prefix.length);
@@ -315,10 +315,9 @@ describe('scenarios', () => {
     const kept = [...(await trash.bucket({ all: true }))].filter(([k]) =>
       k.startsWith('.ossync-trash/'),
     );
-    expect(kept.map(([k]) => k.replace(/^\.ossync-trash\/\d{8}T\d{6}Z\//, '')).sort()).toEqual([
-      'a/gone.txt',
-      'b.txt',
-    ]);
+    expect(
+      kept.map(([k]) => k.replace(/^\.ossync-trash\/\d{8}T\d{6}\.\d{3}Z\//, '')).sort(),
+    ).toEqual(['a/gone.txt', 'b.txt']);
     expect(new Set(kept.map(([, crc]) => crc))).toEqual(
       new Set([oracleCrc64(Buffer.from('gone')), oracleCrc64(Buffer.from('b'))]),
     );
