@@ -87,6 +87,10 @@ class Pass {
   /** Old paths of renames found in this pass: their objects move, they are not deleted. */
   private readonly movedFrom = new Set<string>();
   private readonly ignore;
+  /** The pair had unfinished jobs when the pass started (no path can be busy otherwise). */
+  private mayBeBusy = true;
+  /** The journal had rows when the pass started (a new file can be a rename only then). */
+  private mayBeRenamed = true;
 
   constructor(
     private readonly deps: PassDeps,
@@ -101,6 +105,10 @@ class Pass {
     await this.checkRoot();
     const roots = normalizeScope(request.scope);
     for (const root of roots) deps.sync.clearIssuesUnder(pair.id, root);
+    // Per-path lookups that cannot find anything are skipped: on a new pair's first pass
+    // they were most of its time (100,000 files: 3.5 s of 6 s).
+    this.mayBeBusy = deps.jobs.pairPending(pair.id).files > 0;
+    this.mayBeRenamed = deps.sync.journalCount(pair.id) > 0;
 
     const local = this.localItems(roots);
     // A scoped pass lists the subtrees of its folders (a LIST per 1,000 keys instead of a HEAD
@@ -122,7 +130,9 @@ class Pass {
       request.signal?.throwIfAborted();
       if (listed !== undefined && triple.remote === null && !coveredBy(listed, triple.path))
         triple = { ...triple, remote: undefined };
-      if (triple.base !== null && this.skipped(triple.path)) continue;
+      // The scan reports no ignored file and the listings skip ignored keys: only a journal
+      // row with nothing local can be a path that is ignored now (and must stay untouched).
+      if (triple.base !== null && triple.local === null && this.skipped(triple.path)) continue;
       await this.decide(triple);
       if (this.jobs.length >= FLUSH) this.flushJobs();
       if (this.deletes.length >= FLUSH) this.flushDeletes();
@@ -206,7 +216,7 @@ class Pass {
     let input = { local: triple.local, remote: assumed, base: triple.base };
     let action = plan(input, policy);
     if (action.kind === 'nothing' && action.report === undefined) return;
-    if (deps.jobs.hasUnfinishedJob(pair.id, triple.path)) {
+    if (this.mayBeBusy && deps.jobs.hasUnfinishedJob(pair.id, triple.path)) {
       this.result.busy.push(triple.path);
       return;
     }
@@ -247,7 +257,12 @@ class Pass {
         break;
       case 'upload': {
         const local = action.local;
-        if (action.reason === 'new' && input.remote === null && input.base === null) {
+        if (
+          this.mayBeRenamed &&
+          action.reason === 'new' &&
+          input.remote === null &&
+          input.base === null
+        ) {
           const from = await findRename(deps.sync, pair, local, this.movedFrom, (entry) =>
             this.hashLocal(entry),
           );
@@ -275,7 +290,7 @@ class Pass {
         break;
       }
       case 'record':
-        deps.sync.journalPut(pair.id, action.entry);
+        deps.sync.journalPut(pair.id, { ...action.entry, syncedAt: deps.now() });
         this.result.records++;
         break;
       case 'forget':

@@ -51,7 +51,7 @@ export class SyncManager extends EventEmitter<{ status: [PairStatus] }> {
       throw invalid(`Unknown mode "${input.mode}": use ${SYNC_MODES.join(' or ')}.`);
     if (input.deleteMode !== undefined && !DELETE_MODES.includes(input.deleteMode))
       throw invalid(`Unknown delete mode "${input.deleteMode}": use ${DELETE_MODES.join(' or ')}.`);
-    for (const other of this.deps.sync.listPairs()) {
+    for (const other of this.listPairs()) {
       if (within(root, other.localRoot) || within(other.localRoot, root))
         throw invalid(
           root === other.localRoot
@@ -88,8 +88,14 @@ export class SyncManager extends EventEmitter<{ status: [PairStatus] }> {
     return root;
   }
 
+  /** Every pair (the store pages them). */
   listPairs(): PairConfig[] {
-    return this.deps.sync.listPairs();
+    const pairs: PairConfig[] = [];
+    for (;;) {
+      const page = this.deps.sync.listPairs(pairs.at(-1)?.id ?? 0, 100);
+      if (page.length === 0) return pairs;
+      pairs.push(...page);
+    }
   }
 
   statuses(): PairStatus[] {
@@ -125,8 +131,10 @@ export class SyncManager extends EventEmitter<{ status: [PairStatus] }> {
     this.get(id);
     await this.runners.get(id)?.stop();
     this.runners.delete(id);
-    for (const jobId of this.deps.jobs.unfinishedJobsOfPair(id))
-      await this.deps.engine.cancel(jobId);
+    for (let ids = this.deps.jobs.unfinishedJobsOfPair(id); ids.length > 0;) {
+      for (const jobId of ids) await this.deps.engine.cancel(jobId);
+      ids = this.deps.jobs.unfinishedJobsOfPair(id);
+    }
     this.deps.sync.removePair(id);
   }
 
@@ -150,7 +158,7 @@ export class SyncManager extends EventEmitter<{ status: [PairStatus] }> {
     const runner = this.runners.get(id);
     return runner
       ? runner.confirmDeletes()
-      : queuePendingDeletes(this.deps.sync, this.deps.engine, pair, Date.now());
+      : queuePendingDeletes(this.deps.sync, this.deps.engine, pair, Date.now(), true);
   }
 
   /** Keeps the objects the guard held back from deletion (deletes.ts). */
