@@ -64,3 +64,19 @@ export function toJournalEntry(row: JournalRow): JournalEntry {
     syncedAt: row.synced_at,
   };
 }
+
+/** A journal row as an array, in JOURNAL_COLUMNS order (statements in raw mode). */
+export type JournalTuple = [string, number, string, string, string, string, string, number];
+
+export function fromJournalTuple(row: JournalTuple): JournalEntry {
+  return {
+    path: row[0],
+    size: row[1],
+    mtimeNs: BigInt(row[2]),
+    ino: BigInt(row[3]),
+    crc64: row[4],
+    remoteEtag: row[5],
+    remoteCrc64: row[6],
+    syncedAt: row[7],
+  };
+}
