@@ -14,12 +14,12 @@ import { SyncStore } from '../../main/core/db/sync-store.js';
 import type { RemoteStore } from '../../main/core/remote/remote-store.js';
 import { createTransferRuntime, type TransferRuntime } from '../../main/core/runtime.js';
 import { mergeSides, type LocalItem } from '../../main/core/sync/merge.js';
-import { runPass } from '../../main/core/sync/pass.js';
+import { remoteFromBase, runPass } from '../../main/core/sync/pass.js';
 import { plan, type PlanActionKind } from '../../main/core/sync/planner.js';
 import { scanLocal, type ScanItem, type ScanSummary } from '../../main/core/sync/scanner.js';
 import { StabilityGate } from '../../main/core/sync/stability.js';
 import { SyncManager } from '../../main/core/sync/sync-manager.js';
-import type { JournalEntry, PairConfig, RemoteEntry } from '../../main/core/sync/types.js';
+import type { JournalEntry, PairConfig } from '../../main/core/sync/types.js';
 import { startWatcher, type WatchBackendName } from '../../main/core/sync/watcher.js';
 import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, TEST_REGION } from '../helpers/osslocal.js';
 
@@ -240,17 +240,6 @@ async function* localItems(scan: AsyncIterable<ScanItem[]>): AsyncGenerator<Loca
     yield batch.filter(
       (item): item is Exclude<ScanItem, { type: 'issue' }> => item.type !== 'issue',
     );
-}
-
-function remoteFromBase(base: JournalEntry | null): RemoteEntry | null {
-  if (base === null) return null;
-  return {
-    path: base.path,
-    size: base.size,
-    etag: base.remoteEtag,
-    lastModified: base.syncedAt,
-    crc64: base.remoteCrc64,
-  };
 }
 
 // ---- tasks -----------------------------------------------------------------------------------

@@ -413,7 +413,8 @@ class Pass {
   }
 }
 
-function remoteFromBase(base: JournalEntry | null): RemoteEntry | null {
+/** The remote side as the journal last saw it (for a pass that did not list it). */
+export function remoteFromBase(base: JournalEntry | null): RemoteEntry | null {
   if (base === null) return null;
   return {
     path: base.path,
