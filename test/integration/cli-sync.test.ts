@@ -408,7 +408,7 @@ describe('issues and conflicts', () => {
       expect.stringMatching(new RegExp(`^sync pair ${id} .*: 1 uploaded \\(4 B in `)),
     ]);
     const conflict = new RegExp(
-      `^ {2}conflict doc\\.txt: the object had been changed by someone else and the local file replaced it; their version is kept as (oss://${BUCKET}/issues/\\.ossync-conflicts/\\d{8}T\\d{6}Z/doc\\.txt)$`,
+      `^ {2}conflict doc\\.txt: the object had been changed by someone else and the local file replaced it; their version is kept as (oss://${BUCKET}/issues/\\.ossync-conflicts/\\d{8}T\\d{6}\\.\\d{3}Z/doc\\.txt)$`,
       'm',
     );
     expect(second.stderr).toMatch(conflict);
