@@ -1,0 +1,146 @@
+/** Browsing a bucket: buckets, pages of a prefix, object details, folders, share links. */
+import { z } from 'zod';
+import {
+  bucketName,
+  count,
+  id,
+  localPath,
+  MAX_BATCH,
+  MAX_PAGE_SIZE,
+  namedValues,
+  ossKey,
+  ossPrefix,
+  pageSize,
+  text,
+  timestamp,
+} from './dto.js';
+
+/** Share-link expiries the UI offers; a custom one is any whole number of seconds up to 7 days. */
+export const SHARE_LINK_PRESETS = { hour: 3600, day: 86_400, week: 604_800 } as const;
+export const MAX_SHARE_LINK_SECONDS = SHARE_LINK_PRESETS.week;
+
+const storageClass = () => text(32);
+const etag = () => text(128);
+/** CRC64-ECMA as OSS writes it: a decimal uint64. */
+const crc64 = () => z.string().regex(/^[0-9]{1,20}$/);
+const continuationToken = () => text(4096);
+
+export const bucketSchema = z.strictObject({
+  name: bucketName(),
+  region: text(64).nullable(),
+  createdAt: timestamp().nullable(),
+  storageClass: storageClass().nullable(),
+});
+export type BucketDto = z.infer<typeof bucketSchema>;
+
+export const objectSummarySchema = z.strictObject({
+  key: ossKey(),
+  size: count(),
+  lastModified: timestamp(),
+  etag: etag(),
+  storageClass: storageClass().nullable(),
+});
+export type ObjectSummaryDto = z.infer<typeof objectSummarySchema>;
+
+export const objectDetailsSchema = z.strictObject({
+  key: ossKey(),
+  size: count(),
+  lastModified: timestamp(),
+  etag: etag(),
+  /** null when the object has no x-oss-hash-crc64ecma (very old objects). */
+  crc64: crc64().nullable(),
+  storageClass: storageClass().nullable(),
+  contentType: text(255).nullable(),
+  /** x-oss-meta-* headers, without the prefix. */
+  userMetadata: namedValues(100, 128, 8192),
+});
+export type ObjectDetailsDto = z.infer<typeof objectDetailsSchema>;
+
+/** Jobs queued by one user action, reported together in Transfers. */
+const queued = z.strictObject({ batch: text(64), jobsQueued: count() });
+
+const where = { accountId: id(), bucket: bucketName() };
+
+export const browseMethods = {
+  'buckets.list': {
+    params: z.strictObject({ accountId: id() }),
+    result: z.strictObject({ buckets: z.array(bucketSchema).max(10_000) }),
+  },
+  /** One page of a prefix, delimited by '/': its sub-prefixes and objects, in key order. */
+  'objects.list': {
+    params: z.strictObject({
+      ...where,
+      prefix: ossPrefix(),
+      /** Only names (after `prefix`) starting with this. */
+      namePrefix: z.string().max(1023).optional(),
+      continuationToken: continuationToken().optional(),
+      pageSize: pageSize().optional(),
+    }),
+    result: z.strictObject({
+      prefixes: z.array(ossPrefix()).max(MAX_PAGE_SIZE),
+      objects: z.array(objectSummarySchema).max(MAX_PAGE_SIZE),
+      /** null when this was the last page. */
+      nextContinuationToken: continuationToken().nullable(),
+    }),
+  },
+  'objects.details': {
+    params: z.strictObject({ ...where, key: ossKey() }),
+    result: objectDetailsSchema,
+  },
+  /** Creates an empty folder object (`prefix` ends with '/'). */
+  'objects.createFolder': {
+    params: z.strictObject({ ...where, prefix: ossPrefix().refine((p) => p !== '') }),
+    result: z.strictObject({ key: ossKey() }),
+  },
+  /** Queues uploads of local files and folders (recursively) under `prefix`. */
+  'objects.upload': {
+    params: z.strictObject({
+      ...where,
+      prefix: ossPrefix(),
+      /** Absolute local paths; main checks they are absolute and readable. */
+      localPaths: z.array(localPath()).min(1).max(MAX_BATCH),
+    }),
+    result: queued,
+  },
+  /** Queues downloads of keys, and of everything under keys ending in '/', into `targetDir`. */
+  'objects.download': {
+    params: z.strictObject({
+      ...where,
+      keys: z.array(ossKey()).min(1).max(MAX_BATCH),
+      /** Absolute local folder; main checks it and that no key escapes it. */
+      targetDir: localPath(),
+    }),
+    result: queued,
+  },
+  /**
+   * Deletes keys. Keys ending in '/' delete everything under them, which takes two calls:
+   * the first (no token) returns the count and a confirmation token; the second, with the
+   * same keys and the token, queues the deletes. Plain keys are queued on the first call.
+   */
+  'objects.delete': {
+    params: z.strictObject({
+      ...where,
+      keys: z.array(ossKey()).min(1).max(MAX_BATCH),
+      confirmationToken: text(256).optional(),
+    }),
+    result: z.discriminatedUnion('status', [
+      z.strictObject({
+        status: z.literal('needs-confirmation'),
+        /** Objects that would be deleted. */
+        count: count(),
+        confirmationToken: text(256),
+        expiresAt: timestamp(),
+      }),
+      z.strictObject({ status: z.literal('queued'), batch: text(64), jobsQueued: count() }),
+    ]),
+  },
+  /** A presigned GET URL valid for `expiresInSeconds` (1 s .. 7 days). */
+  'objects.shareLink': {
+    params: z.strictObject({
+      ...where,
+      key: ossKey(),
+      expiresInSeconds: z.int().min(1).max(MAX_SHARE_LINK_SECONDS),
+    }),
+    result: z.strictObject({ url: z.url().max(8192), expiresAt: timestamp() }),
+  },
+} as const;

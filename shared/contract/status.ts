@@ -1,0 +1,54 @@
+/** The app's overall status, for the tray and the Status view, and facts about the host. */
+import { z } from 'zod';
+import { bucketName, count, id, noParams, ossKey, text, timestamp } from './dto.js';
+import { TRANSFER_KINDS, TRANSFER_STATES } from './transfers.js';
+
+/** The tray icon's states. */
+export const APP_STATES = ['idle', 'syncing', 'paused', 'offline', 'error'] as const;
+
+export const appStatusSchema = z.strictObject({
+  state: z.enum(APP_STATES),
+  /** Everything paused by transfers.pauseAll. */
+  paused: z.boolean(),
+  offline: z.boolean(),
+  counts: z.strictObject({
+    /** Jobs running or waiting to retry. */
+    active: count(),
+    queued: count(),
+    failed: count(),
+    pairs: count(),
+    pairsWithErrors: count(),
+    /** Pairs waiting for a guarded delete to be confirmed. */
+    pairsAwaitingConfirmation: count(),
+    conflicts: count(),
+  }),
+  uploadBytesPerSecond: count(),
+  downloadBytesPerSecond: count(),
+  /** The last few finished transfers, for the tray menu. */
+  recent: z
+    .array(
+      z.strictObject({
+        id: id(),
+        kind: z.enum(TRANSFER_KINDS),
+        state: z.enum(TRANSFER_STATES),
+        bucket: bucketName(),
+        key: ossKey(),
+        finishedAt: timestamp().nullable(),
+      }),
+    )
+    .max(20),
+});
+export type AppStatusDto = z.infer<typeof appStatusSchema>;
+
+export const appInfoSchema = z.strictObject({
+  version: text(64),
+  /** Which program answers: the desktop app or `ossync serve`. */
+  host: z.enum(['electron', 'headless']),
+  platform: text(32),
+});
+export type AppInfoDto = z.infer<typeof appInfoSchema>;
+
+export const statusMethods = {
+  'app.status': { params: noParams(), result: appStatusSchema },
+  'app.info': { params: noParams(), result: appInfoSchema },
+} as const;
