@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'file-changed', // the local file changed while it was read
   'checksum-mismatch', // CRC64 of what was sent or received differs from the server's
   'incomplete-body', // a download ended early
+  'worker-crashed', // a hashing worker thread died mid-job (a new one takes its place)
   // fail at once: the user must fix something
   'invalid-access-key', // 403 InvalidAccessKeyId
   'signature-mismatch', // 403 SignatureDoesNotMatch (wrong secret)
@@ -19,7 +20,7 @@ export const ERROR_CODES = [
   'access-denied', // 403 AccessDenied
   'no-such-bucket', // 404 NoSuchBucket
   'no-such-key', // 404 NoSuchKey
-  'no-such-upload', // 404 NoSuchUpload
+  'no-such-upload', // 404 NoSuchUpload (retried: the job forgets the upload and starts over)
   'precondition-failed', // 412, 409 FileAlreadyExists
   'invalid-request', // other 4xx
   'local-not-found', // ENOENT on a local path
@@ -44,6 +45,9 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'file-changed',
   'checksum-mismatch',
   'incomplete-body',
+  'worker-crashed',
+  // The job has forgotten the vanished upload by then: the next attempt starts a new one.
+  'no-such-upload',
 ]);
 
 /** Failures that mean "the endpoint is unreachable", counted toward going offline. */

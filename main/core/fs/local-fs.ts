@@ -125,7 +125,7 @@ export function localError(error: unknown, op: LocalFsOp, filePath: string): Cor
     case 'ENOSPC':
     case 'EDQUOT':
       kind = 'disk-full';
-      message = `Could not ${VERB[op]} ${shown}: the disk ${code === 'EDQUOT' ? 'quota is used up' : 'is full'}. Free some space; the transfer resumes afterwards.`;
+      message = `Could not ${VERB[op]} ${shown}: the disk ${code === 'EDQUOT' ? 'quota is used up' : 'is full'}. Free some space, then retry the transfer (it goes on from where it stopped).`;
       break;
     default:
       kind = 'local-io';

@@ -312,7 +312,7 @@ export class Crc64Pool {
     for (const job of jobs) {
       job.reject(
         new CoreError(
-          'unknown',
+          'worker-crashed',
           `CRC64 worker thread ${slot.index} stopped unexpectedly (${reason}) while hashing ${job.what}; a new worker takes its place, so retrying should work.`,
         ),
       );

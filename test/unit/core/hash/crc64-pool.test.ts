@@ -180,7 +180,8 @@ describe('Crc64Pool', () => {
         const crash = rejection(single.crashWorkerForTest(how));
         const behind = rejection(single.hash(data));
         for (const error of await Promise.all([crash, behind])) {
-          expect(error.code).toBe('unknown');
+          expect(error.code).toBe('worker-crashed');
+          expect(error.retryable).toBe(true);
           expect(error.message).toMatch(/CRC64 worker thread 0 stopped unexpectedly/);
         }
         expect((await behind).message).toContain(`${data.length} bytes`);
