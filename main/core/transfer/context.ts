@@ -31,6 +31,26 @@ export interface TransferSettings {
 }
 
 const CHUNK = 64 * 1024;
+/** The remote store's default deadline of a body: 60 s plus 64 KiB/s (oss-remote-store.ts). */
+const DEADLINE_BASE_MS = 60_000;
+const DEADLINE_RATE = 64 * 1024;
+
+/**
+ * The deadline of a call that moves `size` bytes through `limiter` while up to `sharers`
+ * transfers share it: undefined (the store's default) without a limit. With one, a transfer
+ * may get only its share, so the deadline allows for that: otherwise a low limit looks like
+ * a dead connection, and the timeouts could even take the engine offline.
+ */
+export function bodyTimeoutMs(
+  limiter: BandwidthLimiter,
+  size: number,
+  sharers: number,
+): number | undefined {
+  const rate = limiter.bytesPerSecond;
+  if (rate === undefined || rate <= 0) return undefined;
+  const share = Math.min(DEADLINE_RATE, rate / Math.max(1, sharers));
+  return DEADLINE_BASE_MS + Math.ceil((size / share) * 1000);
+}
 
 /**
  * A fresh body stream over bytes already in memory (the bytes that were hashed), in 64 KiB

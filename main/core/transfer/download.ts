@@ -2,7 +2,7 @@ import { crc64Combine, crc64ToString, parseCrc64 } from '../../../shared/crc64.j
 import type { Job } from '../db/job-types.js';
 import { CoreError, isCoreError } from '../errors.js';
 import type { TempFile } from '../fs/local-fs.js';
-import { counted, type TransferContext } from './context.js';
+import { bodyTimeoutMs, counted, type TransferContext } from './context.js';
 import type { TransferResult } from './upload.js';
 
 /** Received bytes are written and hashed in batches of this size. */
@@ -72,6 +72,8 @@ export async function runDownload(
       try {
         response = await ctx.remote.getObject(job.bucket, job.key, {
           signal,
+          // Downloads share the limit too (at most as many as there are part slots).
+          timeoutMs: bodyTimeoutMs(ctx.download, info.size - offset, ctx.partSlots.size),
           ifMatch: info.etag,
           ...(offset > 0 ? { range: { start: offset } } : {}),
         });

@@ -12,6 +12,10 @@ export class Semaphore {
     this.drain();
   }
 
+  get size(): number {
+    return this.limit;
+  }
+
   get inUse(): number {
     return this.held;
   }

@@ -3,7 +3,7 @@ import { crc64Combine, crc64ToString, parseCrc64 } from '../../../shared/crc64.j
 import type { Job, SourceIdentity, StoredPart } from '../db/job-types.js';
 import { CoreError, isCoreError } from '../errors.js';
 import type { FileIdentity } from '../fs/local-fs.js';
-import { bodyFrom, type TransferContext } from './context.js';
+import { bodyFrom, bodyTimeoutMs, type TransferContext } from './context.js';
 import { choosePartSize, partCount } from './part-size.js';
 
 export interface TransferResult {
@@ -58,7 +58,7 @@ async function putWhole(
         sent += bytes;
         ctx.progress.add(job.id, bytes);
       }),
-      { signal },
+      { signal, timeoutMs: bodyTimeoutMs(ctx.upload, data.length, ctx.partSlots.size) },
     );
     const expected = await crc;
     checkCrc(result.crc64, expected, job, result.requestId);
@@ -125,7 +125,10 @@ async function putMultipart(
           sent += bytes;
           ctx.progress.add(job.id, bytes);
         }),
-        { signal: fileAbort.signal },
+        {
+          signal: fileAbort.signal,
+          timeoutMs: bodyTimeoutMs(ctx.upload, length, ctx.partSlots.size),
+        },
       );
       const expected = await crc;
       checkCrc(result.crc64, expected, job, result.requestId, partNumber);
