@@ -1,17 +1,17 @@
-// Window options and the handlers that keep the renderer locked down. A plain module
-// (electron is imported for types only) so tests check every flag under Node.
+// Window options and the Content-Security-Policy that keep the renderer locked down. A
+// plain module (electron is imported for types only) so tests check every flag under Node.
 import path from 'node:path';
 import type {
   BrowserWindowConstructorOptions,
-  HandlerDetails,
+  OnHeadersReceivedListenerDetails,
+  HeadersReceivedResponse,
   WebPreferences,
-  WindowOpenHandlerResponse,
 } from 'electron';
 
 /**
  * The renderer gets no Node, runs in Chromium's sandbox, in its own JavaScript world,
  * with the web's same-origin rules. The app talks to it only through the preload's
- * contract functions. See https://www.electronjs.org/docs/latest/tutorial/security.
+ * contract bridge. See https://www.electronjs.org/docs/latest/tutorial/security.
  */
 export const secureWebPreferences = Object.freeze({
   contextIsolation: true,
@@ -23,16 +23,27 @@ export const secureWebPreferences = Object.freeze({
   allowRunningInsecureContent: false,
   webviewTag: false,
   experimentalFeatures: false,
+  // a file dropped outside the drop zone must not navigate the window to it
   navigateOnDragDrop: false,
   safeDialogs: true,
 } as const satisfies WebPreferences);
 
-/** Options for the main window; `preloadPath` must be absolute (Electron requires it). */
-export function createWindowOptions(preloadPath?: string): BrowserWindowConstructorOptions {
+export interface MainWindowOptions {
+  /** Absolute path of the bundled preload script (Electron requires an absolute path). */
+  preloadPath?: string;
+  /** Chromium's spell checker in text fields; off by default (it may send words to a service). */
+  spellcheck?: boolean;
+}
+
+/** Options for the main window. */
+export function mainWindowOptions(
+  options: MainWindowOptions = {},
+): BrowserWindowConstructorOptions {
+  const { preloadPath, spellcheck = false } = options;
   if (preloadPath !== undefined && !path.isAbsolute(preloadPath)) {
     throw new Error(`The preload path must be absolute, got ${preloadPath}`);
   }
-  const webPreferences: WebPreferences = { ...secureWebPreferences };
+  const webPreferences: WebPreferences = { ...secureWebPreferences, spellcheck };
   if (preloadPath !== undefined) webPreferences.preload = preloadPath;
   return {
     title: 'OSSync',
@@ -46,31 +57,67 @@ export function createWindowOptions(preloadPath?: string): BrowserWindowConstruc
   };
 }
 
-/** For 'will-navigate': the app is one page; links to the web open nowhere. */
-export function denyNavigation(event: { preventDefault(): void }): void {
-  event.preventDefault();
+/** The earlier name of mainWindowOptions, kept for callers that pass only the preload. */
+export function createWindowOptions(preloadPath?: string): BrowserWindowConstructorOptions {
+  return mainWindowOptions(preloadPath === undefined ? {} : { preloadPath });
 }
 
-/** For `setWindowOpenHandler`: no pop-ups, no new windows from the renderer. */
-export function denyWindowOpen(_details?: HandlerDetails): WindowOpenHandlerResponse {
-  return { action: 'deny' };
+/**
+ * The CSP of every response the app's session receives. No inline or eval'd script, no
+ * plugins, no <base>, no framing, no form posts. `style-src 'self'` without
+ * 'unsafe-inline' is enough for React: `style={...}` props are applied through the CSSOM
+ * (element.style), which CSP does not block; only <style> elements and style="" attributes
+ * in markup would need it, and the Vite build emits CSS as files. The headless host's
+ * WebSocket (ws: on its own origin) is served with its own CSP, not this one.
+ */
+export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:', 'blob:'],
+  'font-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'worker-src': ["'self'"],
+  'frame-src': ["'none'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'frame-ancestors': ["'none'"],
+  'form-action': ["'none'"],
+});
+
+export const CONTENT_SECURITY_POLICY = Object.entries(CSP_DIRECTIVES)
+  .map(([name, sources]) => `${name} ${sources.join(' ')}`)
+  .join('; ');
+
+type ResponseHeaders = Record<string, string | string[]>;
+
+/**
+ * The response headers with our CSP, replacing any CSP the response carried (header names
+ * compare case-insensitively). Returns a new object.
+ */
+export function withContentSecurityPolicy(headers: ResponseHeaders | undefined): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() !== 'content-security-policy') out[name] = value;
+  }
+  out['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
+  return out;
 }
 
-/** For 'will-attach-webview': `webviewTag` is off; this also stops a re-enabled one. */
-export function denyWebviewAttach(event: { preventDefault(): void }): void {
-  event.preventDefault();
-}
-
-/** For `session.setPermissionRequestHandler`: camera, notifications, ... all refused. */
-export function denyPermissionRequest(
-  _webContents: unknown,
-  _permission: string,
-  callback: (permissionGranted: boolean) => void,
+/** For `session.webRequest.onHeadersReceived`: adds the CSP to every response. */
+export function cspHeadersListener(
+  details: Pick<OnHeadersReceivedListenerDetails, 'responseHeaders'>,
+  callback: (response: HeadersReceivedResponse) => void,
 ): void {
-  callback(false);
+  callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) });
 }
 
-/** For `session.setPermissionCheckHandler`: every permission check answers no. */
-export function denyPermissionCheck(): boolean {
-  return false;
-}
+// The deny-everything handlers live in security-handlers.ts; these names stay for the
+// current app entry and its first test.
+export {
+  denyNavigation,
+  denyPermissionCheck,
+  denyPermissionRequest,
+  denyWebviewAttach,
+  denyWindowOpen,
+} from './security-handlers.js';
