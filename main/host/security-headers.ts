@@ -1,0 +1,29 @@
+/** Headers every response carries, whatever the route or status. */
+import type { OutgoingHttpHeaders } from 'node:http';
+
+/**
+ * A strict CSP: only the host's own scripts, styles and images; WebSocket connections to
+ * the host itself (spelled out, as 'self' does not cover ws: in every browser).
+ */
+export function contentSecurityPolicy(origins: readonly string[]): string {
+  const sockets = origins.map((origin) => origin.replace(/^http:/, 'ws:')).join(' ');
+  return [
+    "default-src 'self'",
+    `connect-src 'self' ${sockets}`,
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export function securityHeaders(csp: string): OutgoingHttpHeaders {
+  return {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  };
+}
