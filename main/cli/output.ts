@@ -5,19 +5,11 @@
  * clear the screen or forge extra lines.
  */
 
-const secrets = new Set<string>();
+import { redact as scrub } from '../core/secrets/secret-registry.js';
 
-/** From now on `value` is replaced by `***` in everything printed. */
-export function registerSecret(value: string | undefined): void {
-  // Very short values would blank out ordinary words; real secrets are long.
-  if (value !== undefined && value.length >= 6) secrets.add(value);
-}
-
-export function scrub(text: string): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join('***');
-  return out;
-}
+// One registry of secrets for the whole process: core's logs redact the same values.
+export { registerSecret } from '../core/secrets/secret-registry.js';
+export { scrub };
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
