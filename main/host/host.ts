@@ -2,7 +2,7 @@
  * The headless host's transport: the built renderer over HTTP and the API contract over a
  * WebSocket, on loopback, behind a random access token.
  *
- * The token scheme (docs/host.md):
+ * The token scheme (this comment is its reference until a docs page for the host exists):
  * - The printed URL carries the token in the fragment (`http://127.0.0.1:P/#token=...`).
  *   Browsers never send a fragment to the server and strip it from Referer, so the token
  *   reaches no request line, server log, proxy log or third-party Referer. The app shell
