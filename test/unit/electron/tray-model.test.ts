@@ -145,7 +145,8 @@ describe('trayMenuModel', () => {
       action: 'show-transfer',
       transferId: 1,
     });
-    expect(transfers[1]).toMatchObject({ label: expect.stringMatching(/^tray\.recent\.download/) });
+    const second = transfers[1];
+    expect(second?.type === 'normal' ? second.label : '').toMatch(/^tray\.recent\.download/);
     expect(ids(model)).toEqual([
       'status',
       'separator-status',
