@@ -179,22 +179,7 @@ export function validateIpcSender(sender: IpcSenderInfo, policy: IpcSenderPolicy
   return isAppUrl(sender.frameUrl, policy.appOrigin);
 }
 
-// Deny-everything handlers for the simplest wiring.
-
-/** For 'will-navigate' when nothing may be navigated to at all. */
-export function denyNavigation(event: { preventDefault(): void }): void {
-  event.preventDefault();
-}
-
-/** For `setWindowOpenHandler` when nothing may be opened, not even externally. */
-export function denyWindowOpen(_details?: HandlerDetails): WindowOpenHandlerResponse {
-  return { action: 'deny' };
-}
-
 /** For 'will-attach-webview': `webviewTag` is off; this also stops a re-enabled one. */
 export function denyWebviewAttach(event: { preventDefault(): void }): void {
   event.preventDefault();
 }
-
-export const denyPermissionRequest = permissionRequestHandler;
-export const denyPermissionCheck = permissionCheckHandler;

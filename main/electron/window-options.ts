@@ -57,11 +57,6 @@ export function mainWindowOptions(
   };
 }
 
-/** The earlier name of mainWindowOptions, kept for callers that pass only the preload. */
-export function createWindowOptions(preloadPath?: string): BrowserWindowConstructorOptions {
-  return mainWindowOptions(preloadPath === undefined ? {} : { preloadPath });
-}
-
 /**
  * The CSP of every response the app's session receives. No inline or eval'd script, no
  * plugins, no <base>, no framing, no form posts. `style-src 'self'` without
@@ -111,13 +106,3 @@ export function cspHeadersListener(
 ): void {
   callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) });
 }
-
-// The deny-everything handlers live in security-handlers.ts; these names stay for the
-// current app entry and its first test.
-export {
-  denyNavigation,
-  denyPermissionCheck,
-  denyPermissionRequest,
-  denyWebviewAttach,
-  denyWindowOpen,
-} from './security-handlers.js';
