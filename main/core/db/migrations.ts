@@ -133,4 +133,23 @@ export const MIGRATIONS: readonly string[] = [
   -- moves are few: their old paths count as busy too
   CREATE INDEX jobs_by_pair_source ON jobs (pair_id, source_rel_path) WHERE source_rel_path IS NOT NULL;
   `,
+  // 3: accounts (no secret: those live in the SecretStore under accountSecretRef refs).
+  // Settings use the settings table of migration 1 (name -> JSON value).
+  `
+  CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('aliyun', 'local')),
+    name TEXT NOT NULL,
+    endpoint TEXT,
+    region TEXT,
+    default_bucket TEXT,
+    access_key_id TEXT NOT NULL,
+    path_style INTEGER NOT NULL DEFAULT 0 CHECK (path_style IN (0, 1)),
+    authorization_v4 INTEGER NOT NULL DEFAULT 1 CHECK (authorization_v4 IN (0, 1)),
+    has_secret INTEGER NOT NULL DEFAULT 0 CHECK (has_secret IN (0, 1)),
+    has_security_token INTEGER NOT NULL DEFAULT 0 CHECK (has_security_token IN (0, 1)),
+    security_token_expires_at INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
