@@ -1,0 +1,222 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { REPO_ROOT } from '../helpers/local-oss-process.js';
+
+/** `ossync serve` as a user runs it: a child process, its first line, the host, signals. */
+
+const CLI_ENTRY = path.join(REPO_ROOT, 'main', 'cli', 'main.ts');
+const scratch = mkdtempSync(path.join(tmpdir(), 'cli-serve-'));
+let counter = 0;
+const freshDir = (): string => path.join(scratch, `data-${++counter}`);
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface ServeProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<Exit>;
+}
+
+const running = new Set<ChildProcess>();
+
+function spawnServe(args: readonly string[]): ServeProcess {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  delete env['OSS_ACCESS_KEY_ID'];
+  delete env['OSS_ACCESS_KEY_SECRET'];
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve', ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Exit>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Resolves with the first stdout line; rejects with the output when the process exits first. */
+async function firstLine(server: ServeProcess, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let done = false;
+  void server.exited.then(() => (done = true));
+  for (;;) {
+    const newline = server.stdout().indexOf('\n');
+    if (newline >= 0) return server.stdout().slice(0, newline);
+    if (done || Date.now() > deadline)
+      throw new Error(
+        `serve printed no URL\nstdout: ${server.stdout()}\nstderr: ${server.stderr()}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+afterEach(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function expectNoStackTrace(stderr: string): void {
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr).not.toMatch(/node:internal|\.ts:\d+:\d+/);
+}
+
+describe('ossync serve', () => {
+  it('prints the URL with the token first, serves the host and exits 0 on SIGINT', async () => {
+    const dataDir = freshDir();
+    const server = spawnServe(['--port', '0', '--data-dir', dataDir]);
+    const line = await firstLine(server);
+    const match = /^(http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9_-]{20,})$/.exec(line);
+    expect(match, line).not.toBeNull();
+    const [, origin, portText, token] = match as unknown as [string, string, string, string];
+    const port = Number(portText);
+    expect(port).toBeGreaterThan(0);
+    // The token is printed once, on stdout, and never logged.
+    expect(server.stderr()).not.toContain(token);
+
+    const health = await fetch(`${origin}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('ok');
+
+    expect((await fetch(`${origin}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${origin}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(metrics.status).toBe(200);
+
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['ossync', `ossync.${token}`], {
+      origin,
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const reply = new Promise<Record<string, unknown>>((resolve) => {
+      ws.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+        if (message['id'] === 1) resolve(message);
+      });
+    });
+    ws.send(JSON.stringify({ id: 1, method: 'app.info', params: {} }));
+    expect(await reply).toMatchObject({ id: 1, ok: true, value: { host: 'headless' } });
+    ws.close();
+
+    const foreign = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['ossync', `ossync.${token}`], {
+      origin: 'http://evil.example',
+    });
+    const status = await new Promise<number>((resolve, reject) => {
+      foreign.once('unexpected-response', (_request, response) =>
+        resolve(response.statusCode ?? 0),
+      );
+      foreign.once('open', () => reject(new Error('a foreign Origin was let in')));
+      foreign.once('error', () => undefined);
+    });
+    expect(status).toBe(403);
+    foreign.terminate();
+
+    // Without the built UI, serve says how to build it.
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'renderer', 'index.html')))
+      expect(server.stderr()).toContain('npm run build');
+
+    server.child.kill('SIGINT');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await portOpen(port)).toBe(false);
+    // The data-dir lock is released.
+    expect(existsSync(path.join(dataDir, 'cli.lock'))).toBe(false);
+    expectNoStackTrace(server.stderr());
+  }, 60_000);
+
+  it('exits 0 on SIGTERM too', async () => {
+    const server = spawnServe(['--data-dir', freshDir()]);
+    const line = await firstLine(server);
+    const port = Number(/:(\d+)\//.exec(line)?.[1]);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await portOpen(port)).toBe(false);
+  }, 60_000);
+
+  it('refuses a non-loopback --host without --allow-non-loopback', async () => {
+    const server = spawnServe(['--host', '0.0.0.0', '--data-dir', freshDir()]);
+    const exit = await server.exited;
+    expect(exit.code).toBe(2);
+    expect(server.stdout()).toBe('');
+    expect(server.stderr()).toContain('0.0.0.0 is not a loopback address');
+    expect(server.stderr()).toContain('--allow-non-loopback');
+    expectNoStackTrace(server.stderr());
+  }, 60_000);
+
+  it('binds to a non-loopback --host with --allow-non-loopback, warning on stderr', async () => {
+    const server = spawnServe([
+      '--host',
+      '0.0.0.0',
+      '--allow-non-loopback',
+      '--data-dir',
+      freshDir(),
+    ]);
+    const line = await firstLine(server);
+    // A wildcard bind prints a loopback URL: the one that works on this machine.
+    expect(line).toMatch(/^http:\/\/[^/]+:\d+\/#token=[A-Za-z0-9_-]{20,}$/);
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    expect(server.stderr()).toContain('warning: listening on 0.0.0.0');
+  }, 60_000);
+
+  it('fails at start on a secrets file other users can read, naming it and the chmod', async () => {
+    const dataDir = freshDir();
+    const file = path.join(scratch, `secrets-${counter}.json`);
+    writeFileSync(file, '{}\n');
+    chmodSync(file, 0o644);
+    const server = spawnServe(['--secrets-file', file, '--data-dir', dataDir]);
+    const exit = await server.exited;
+    expect(exit.code).toBe(1);
+    expect(server.stdout()).toBe('');
+    expect(server.stderr()).toContain(file);
+    expect(server.stderr()).toContain('chmod 600');
+    expect(existsSync(path.join(dataDir, 'cli.lock'))).toBe(false);
+    expectNoStackTrace(server.stderr());
+  }, 60_000);
+
+  it('rejects a bad --port and --log-level as usage errors', async () => {
+    const port = spawnServe(['--port', 'eighty', '--data-dir', freshDir()]);
+    expect((await port.exited).code).toBe(2);
+    expect(port.stderr()).toContain('--port must be 0..65535');
+    const level = spawnServe(['--log-level', 'loud', '--data-dir', freshDir()]);
+    expect((await level.exited).code).toBe(2);
+    expect(level.stderr()).toContain('--log-level must be');
+  }, 60_000);
+});
