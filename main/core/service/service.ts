@@ -30,9 +30,18 @@ import type { RemoteAccount } from '../remote/remote-store.js';
 import { createTransferRuntime, type TransferRuntime } from '../runtime.js';
 import { forgetSecret } from '../secrets/secret-registry.js';
 import { accountSecretRef, type SecretStore } from '../secrets/secret-store.js';
-import { DEFAULT_LIMITS, type EngineLimits } from '../transfer/engine.js';
+import { DEFAULT_LIMITS } from '../transfer/engine.js';
 import { silentServiceLogger, toContractError, type ServiceLogger } from './errors.js';
 import { toAccountDto, appStatus, toProgressDto, toTransferDto, listTransfers } from './dto.js';
+import { createPairs } from './pairs.js';
+import {
+  PROBLEMS,
+  limitsToDto,
+  limitsToEngine,
+  regionOfEndpoint,
+  wantsPathStyle,
+} from './config.js';
+import type { RunnerOptions } from '../sync/pair-runner.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -44,6 +53,8 @@ export interface ServiceOptions {
   version?: string;
   /** Timeout of accounts.testConnection, in ms. */
   testTimeoutMs?: number;
+  /** Options of the folder pairs' runners (default: watching, the core's timings). */
+  pairRunner?: Partial<RunnerOptions>;
 }
 
 export type ServiceListener = (name: EventName, payload: unknown) => void;
@@ -63,49 +74,6 @@ const SETTING_LIMITS = 'transfers.limits';
 const SETTING_PAUSED = 'transfers.pausedAll';
 
 type Handler<M extends MethodName> = (params: Params<M>) => Promise<Result<M>>;
-
-/** A region id from an Aliyun endpoint (`https://oss-cn-hangzhou.aliyuncs.com`). */
-function regionOfEndpoint(endpoint: string): string | undefined {
-  const host = new URL(endpoint).hostname;
-  return /^(oss-[a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com$/.exec(host)?.[1];
-}
-
-/** Loopback and IP endpoints (the local server, a gateway) get path-style requests. */
-function wantsPathStyle(endpoint: string): boolean {
-  const host = new URL(endpoint).hostname;
-  return host === 'localhost' || /^[0-9.]+$/.test(host) || host.startsWith('[');
-}
-
-function limitsToDto(limits: EngineLimits): TransferLimits {
-  return {
-    maxFiles: limits.maxFiles,
-    maxPartsPerFile: limits.maxPartsPerFile,
-    maxParts: limits.maxParts,
-    uploadBytesPerSecond: limits.uploadBytesPerSecond ?? null,
-    downloadBytesPerSecond: limits.downloadBytesPerSecond ?? null,
-  };
-}
-
-function limitsToEngine(limits: TransferLimits): EngineLimits {
-  return {
-    maxFiles: limits.maxFiles,
-    maxPartsPerFile: limits.maxPartsPerFile,
-    maxParts: limits.maxParts,
-    uploadBytesPerSecond: limits.uploadBytesPerSecond ?? undefined,
-    downloadBytesPerSecond: limits.downloadBytesPerSecond ?? undefined,
-  };
-}
-
-const PROBLEMS = {
-  'invalid-access-key': 'wrong-key',
-  'signature-mismatch': 'wrong-secret',
-  'token-expired': 'token-expired',
-  'clock-skew': 'clock-skew',
-  network: 'unreachable',
-  timeout: 'unreachable',
-  'no-such-bucket': 'no-such-bucket',
-  'access-denied': 'access-denied',
-} as const;
 
 export function createService(options: ServiceOptions): Service {
   const logger = options.logger ?? silentServiceLogger;
@@ -179,9 +147,23 @@ export function createService(options: ServiceOptions): Service {
     return accounts.list()[0];
   }
 
+  const accountDir = (id: number) => path.join(options.dataDir, 'accounts', String(id));
+
+  const pairs = createPairs({
+    dataDir: accountDir,
+    runnerOptions: options.pairRunner ?? {},
+    async active() {
+      const row = activeAccount();
+      if (row === undefined) return undefined;
+      const runtime = await activeRuntime();
+      return runtime === undefined ? undefined : { accountId: row.id, runtime };
+    },
+    emit,
+  });
+
   async function startRuntime(row: AccountRow): Promise<TransferRuntime> {
     const runtime = createTransferRuntime({
-      dataDir: path.join(options.dataDir, 'accounts', String(row.id)),
+      dataDir: accountDir(row.id),
       account: await remoteAccount(row),
       engine: { ...limitsToEngine(limits()) },
     });
@@ -194,6 +176,13 @@ export function createService(options: ServiceOptions): Service {
     engine.on('progress', (snapshot) => emit('transfers.progress', toProgressDto(snapshot)));
     engine.on('connectivity', () => emit('app.statusChanged', appStatus(runtime, now)));
     engine.start();
+    try {
+      await pairs.attach(row.id, runtime);
+    } catch (error) {
+      await pairs.detach(runtime);
+      await runtime.close();
+      throw error;
+    }
     return runtime;
   }
 
@@ -216,7 +205,10 @@ export function createService(options: ServiceOptions): Service {
   async function stopRuntime(id: number): Promise<void> {
     const runtime = runtimes.get(id);
     runtimes.delete(id);
-    if (runtime !== undefined) await (await runtime).close();
+    if (runtime === undefined) return;
+    const started = await runtime;
+    await pairs.detach(started);
+    await started.close();
   }
 
   async function storeSecret(
@@ -447,6 +439,8 @@ export function createService(options: ServiceOptions): Service {
     'transfers.getLimits': async () => limits(),
 
     'transfers.setLimits': async (params) => applyLimits(params),
+
+    ...pairs.handlers,
   };
 
   async function applyLimits(changes: Partial<TransferLimits>): Promise<TransferLimits> {

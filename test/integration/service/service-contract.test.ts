@@ -29,6 +29,7 @@ import {
   startLocalOss,
   type LocalOss,
 } from '../../helpers/osslocal.js';
+import { pairsTests } from './pairs-contract.js';
 
 const BUCKET = 'service-test';
 
@@ -174,7 +175,7 @@ function contractSuite(name: string, open: (service: Service) => Promise<Transpo
     beforeAll(async () => {
       dataDir = await mkdtemp(path.join(work, 'data-'));
       secrets = new MemorySecretStore();
-      service = createService({ dataDir, secrets });
+      service = createService({ dataDir, secrets, pairRunner: { stabilityMs: 0 } });
       transport = await open(service);
     });
 
@@ -362,6 +363,15 @@ function contractSuite(name: string, open: (service: Service) => Promise<Transpo
     it('answers app.info', async () => {
       expect(await transport.call('app.info', {})).toMatchObject({ host: 'headless' });
     });
+
+    pairsTests(() => ({
+      call: transport.call,
+      seen: transport.seen,
+      accountId,
+      oss,
+      bucket: BUCKET,
+      work,
+    }));
 
     it('leaves the secret in no file under the data dir and nothing the client saw', async () => {
       const needle = Buffer.from(TEST_ACCESS_KEY_SECRET);
