@@ -11,6 +11,8 @@ export const MAX_PROGRESS_JOBS = 1000;
 
 /** main/core/transfer/progress.ts ProgressSnapshot, with null for an unknown ETA. */
 export const progressSnapshotSchema = z.strictObject({
+  /** Whose queue: each account's engine reports its own jobs. */
+  accountId: id(),
   jobs: z
     .array(
       z.strictObject({

@@ -40,7 +40,9 @@ export const TRANSFER_TABS = {
 } as const satisfies Record<string, readonly TransferState[]>;
 
 export const transferSchema = z.strictObject({
+  /** Job ids are per account: (accountId, id) names a job. */
   id: id(),
+  accountId: id(),
   kind: z.enum(TRANSFER_KINDS),
   state: z.enum(TRANSFER_STATES),
   batch: text(64).nullable(),
@@ -77,10 +79,16 @@ export type TransferLimits = z.infer<typeof transferLimitsSchema>;
 
 const changed = z.strictObject({ changed: count() });
 
+/** Which account's queue a transfers method acts on; the account in use when omitted. */
+const account = { accountId: id().optional() };
+/** Jobs of one account's queue. */
+const jobIds = () => idsParams().extend(account);
+
 export const transfersMethods = {
   /** A page of jobs in the given states, newest first (the service chooses a stable order). */
   'transfers.list': {
     params: z.strictObject({
+      ...account,
       states: z.array(z.enum(TRANSFER_STATES)).min(1).max(TRANSFER_STATES.length),
       /** Only the jobs of one pair or one batch. */
       pairId: id().optional(),
@@ -89,14 +97,15 @@ export const transfersMethods = {
     }),
     result: page(transferSchema),
   },
-  'transfers.pause': { params: idsParams(), result: changed },
-  'transfers.resume': { params: idsParams(), result: changed },
+  'transfers.pause': { params: jobIds(), result: changed },
+  'transfers.resume': { params: jobIds(), result: changed },
   /** Failed (or waiting) jobs start again with a fresh attempt count. */
-  'transfers.retry': { params: idsParams(), result: changed },
-  'transfers.cancel': { params: idsParams(), result: changed },
+  'transfers.retry': { params: jobIds(), result: changed },
+  'transfers.cancel': { params: jobIds(), result: changed },
   /** Forgets finished jobs (all finished states when `states` is omitted). */
   'transfers.clearFinished': {
     params: z.strictObject({
+      ...account,
       states: z.array(z.enum(FINISHED_TRANSFER_STATES)).min(1).max(3).optional(),
     }),
     result: z.strictObject({ removed: count() }),

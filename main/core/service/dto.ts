@@ -1,11 +1,8 @@
 /** Core records as contract DTOs: accounts (masked), jobs, progress, the app status. */
 import {
-  ContractError,
   type AccountDto,
   type AppStatusDto,
-  type Params,
   type ProgressSnapshotDto,
-  type Result,
   type TransferDto,
 } from '../../../shared/contract/index.js';
 import type { AccountRow } from '../db/account-store.js';
@@ -37,7 +34,7 @@ export function toAccountDto(row: AccountRow): AccountDto {
   };
 }
 
-export function toTransferDto(job: Job): TransferDto {
+export function toTransferDto(job: Job, accountId: number): TransferDto {
   let error: TransferDto['error'] = null;
   if (job.error !== null) {
     error = {
@@ -48,6 +45,7 @@ export function toTransferDto(job: Job): TransferDto {
   }
   return {
     id: job.id,
+    accountId,
     kind: job.kind,
     state: job.state,
     batch: job.batch,
@@ -69,8 +67,9 @@ export function toTransferDto(job: Job): TransferDto {
 
 const whole = (value: number) => Math.max(0, Math.round(value));
 
-export function toProgressDto(snapshot: ProgressSnapshot): ProgressSnapshotDto {
+export function toProgressDto(snapshot: ProgressSnapshot, accountId: number): ProgressSnapshotDto {
   return {
+    accountId,
     jobs: snapshot.jobs.slice(0, 1000).map((job) => ({
       jobId: job.jobId,
       bytesDone: whole(job.bytesDone),
@@ -83,56 +82,6 @@ export function toProgressDto(snapshot: ProgressSnapshot): ProgressSnapshotDto {
     uploadBytesPerSecond: Math.max(0, snapshot.uploadBytesPerSecond),
     downloadBytesPerSecond: Math.max(0, snapshot.downloadBytesPerSecond),
     etaSeconds: snapshot.etaSeconds ?? null,
-  };
-}
-
-const DEFAULT_PAGE = 100;
-
-/** A page of jobs in the given states, newest first; the cursor is the last id shown. */
-export function listTransfers(
-  runtime: TransferRuntime,
-  params: Params<'transfers.list'>,
-): Result<'transfers.list'> {
-  const where = [`state IN (${params.states.map(() => '?').join(', ')})`];
-  const args: unknown[] = [...params.states];
-  if (params.pairId !== undefined) {
-    where.push('pair_id = ?');
-    args.push(params.pairId);
-  }
-  if (params.batch !== undefined) {
-    where.push('batch = ?');
-    args.push(params.batch);
-  }
-  const total = (
-    runtime.db
-      .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE ${where.join(' AND ')}`)
-      .get(...args) as {
-      n: number;
-    }
-  ).n;
-  if (params.cursor !== undefined) {
-    const after = Number(params.cursor);
-    if (!Number.isSafeInteger(after) || after < 1 || !/^[0-9]+$/.test(params.cursor))
-      throw new ContractError('invalid-payload', 'params.cursor: not a cursor', {
-        subject: 'params.cursor',
-      });
-    where.push('id < ?');
-    args.push(after);
-  }
-  const size = params.pageSize ?? DEFAULT_PAGE;
-  const ids = runtime.db
-    .prepare(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
-    .all(...args, size + 1) as { id: number }[];
-  const items = ids
-    .slice(0, size)
-    .map((row) => runtime.store.get(row.id))
-    .filter((job): job is Job => job !== undefined)
-    .map(toTransferDto);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor: ids.length > size && last !== undefined ? String(last.id) : null,
-    total,
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * The service layer: implements the API contract (shared/contract) on top of the core. One
  * state database in `dataDir` holds accounts and settings; each account gets its own
- * transfer runtime (engine, jobs) under `dataDir/accounts/<id>`, created lazily with the
- * account's RemoteAccount built from its row and its secrets.
+ * transfer runtime (engine, jobs, pairs) under `dataDir/accounts/<id>`, created lazily with
+ * the account's RemoteAccount built from its row and its secrets.
  *
- * Every method validates its params with parseParams (the transports do too: defence in
- * depth) and turns every failure into a ContractError (errors.ts).
+ * This file builds the shared context (context.ts) and composes the method groups:
+ * accounts.ts, transfers.ts, app.ts, pairs.ts, browse.ts, activity.ts. Every method
+ * validates its params with parseParams (the transports do too: defence in depth) and
+ * turns every failure into a ContractError (errors.ts).
  */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -17,31 +19,23 @@ import {
   type EventName,
   type EventPayload,
   type MethodName,
-  type Params,
-  type Result,
-  type SettingsDto,
-  type TransferLimits,
 } from '../../../shared/contract/index.js';
 import { AccountStore, SettingsStore, type AccountRow } from '../db/account-store.js';
 import { openDatabase, type Db } from '../db/database.js';
-import { isCoreError } from '../errors.js';
-import { OssRemoteStore } from '../remote/oss-remote-store.js';
 import type { RemoteAccount } from '../remote/remote-store.js';
 import { createTransferRuntime, type TransferRuntime } from '../runtime.js';
-import { forgetSecret } from '../secrets/secret-registry.js';
 import { accountSecretRef, type SecretStore } from '../secrets/secret-store.js';
-import { DEFAULT_LIMITS } from '../transfer/engine.js';
-import { silentServiceLogger, toContractError, type ServiceLogger } from './errors.js';
-import { toAccountDto, appStatus, toProgressDto, toTransferDto, listTransfers } from './dto.js';
-import { createPairs } from './pairs.js';
-import {
-  PROBLEMS,
-  limitsToDto,
-  limitsToEngine,
-  regionOfEndpoint,
-  wantsPathStyle,
-} from './config.js';
 import type { RunnerOptions } from '../sync/pair-runner.js';
+import { createAccounts } from './accounts.js';
+import { createActivity } from './activity.js';
+import { createApp } from './app.js';
+import { createBrowse } from './browse.js';
+import { limitsToEngine, regionOfEndpoint } from './config.js';
+import type { ServiceContext } from './context.js';
+import { appStatus, toProgressDto, toTransferDto } from './dto.js';
+import { silentServiceLogger, toContractError, type ServiceLogger } from './errors.js';
+import { createPairs } from './pairs.js';
+import { createTransfers, SETTING_PAUSED } from './transfers.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -66,14 +60,6 @@ export interface Service {
   runtime(): Promise<TransferRuntime | undefined>;
   close(): Promise<void>;
 }
-
-const SETTING_LANGUAGE = 'app.language';
-const SETTING_LAUNCH = 'app.launchAtLogin';
-const SETTING_LOG_LEVEL = 'app.logLevel';
-const SETTING_LIMITS = 'transfers.limits';
-const SETTING_PAUSED = 'transfers.pausedAll';
-
-type Handler<M extends MethodName> = (params: Params<M>) => Promise<Result<M>>;
 
 export function createService(options: ServiceOptions): Service {
   const logger = options.logger ?? silentServiceLogger;
@@ -102,24 +88,9 @@ export function createService(options: ServiceOptions): Service {
     }
   }
 
-  function limits(): TransferLimits {
-    const stored = settings.get(SETTING_LIMITS) as Partial<TransferLimits> | undefined;
-    return { ...limitsToDto(DEFAULT_LIMITS), ...(stored ?? {}) };
-  }
-
-  function currentSettings(): SettingsDto {
-    return {
-      language: (settings.get(SETTING_LANGUAGE) as SettingsDto['language'] | undefined) ?? 'system',
-      launchAtLogin: (settings.get(SETTING_LAUNCH) as boolean | undefined) ?? false,
-      logLevel: (settings.get(SETTING_LOG_LEVEL) as SettingsDto['logLevel'] | undefined) ?? 'info',
-      limits: limits(),
-    };
-  }
-
-  function accountRow(id: number): AccountRow {
+  function accountRow(id: number, subject = 'params.id'): AccountRow {
     const row = accounts.get(id);
-    if (row === undefined)
-      throw new ContractError('not-found', `No account ${id}.`, { subject: 'params.id' });
+    if (row === undefined) throw new ContractError('not-found', `No account ${id}.`, { subject });
     return row;
   }
 
@@ -143,38 +114,29 @@ export function createService(options: ServiceOptions): Service {
     return account;
   }
 
-  function activeAccount(): AccountRow | undefined {
-    return accounts.list()[0];
-  }
-
+  const activeAccount = (): AccountRow | undefined => accounts.list()[0];
   const accountDir = (id: number) => path.join(options.dataDir, 'accounts', String(id));
-
-  const pairs = createPairs({
-    dataDir: accountDir,
-    runnerOptions: options.pairRunner ?? {},
-    async active() {
-      const row = activeAccount();
-      if (row === undefined) return undefined;
-      const runtime = await activeRuntime();
-      return runtime === undefined ? undefined : { accountId: row.id, runtime };
-    },
-    emit,
-  });
 
   async function startRuntime(row: AccountRow): Promise<TransferRuntime> {
     const runtime = createTransferRuntime({
       dataDir: accountDir(row.id),
       account: await remoteAccount(row),
-      engine: { ...limitsToEngine(limits()) },
+      engine: { ...limitsToEngine(transfers.limits()) },
     });
     const { engine } = runtime;
     if (settings.get(SETTING_PAUSED) === true) engine.pauseAll();
+    const status = async () => appStatus(await activeRuntime(), now);
     engine.on('job', (job) => {
-      emit('transfers.jobChanged', toTransferDto(job));
-      emit('app.statusChanged', appStatus(runtime, now));
+      emit('transfers.jobChanged', toTransferDto(job, row.id));
+      void status().then((value) => emit('app.statusChanged', value));
     });
-    engine.on('progress', (snapshot) => emit('transfers.progress', toProgressDto(snapshot)));
-    engine.on('connectivity', () => emit('app.statusChanged', appStatus(runtime, now)));
+    engine.on('progress', (snapshot) =>
+      emit('transfers.progress', toProgressDto(snapshot, row.id)),
+    );
+    engine.on(
+      'connectivity',
+      () => void status().then((value) => emit('app.statusChanged', value)),
+    );
     engine.start();
     try {
       await pairs.attach(row.id, runtime);
@@ -187,6 +149,7 @@ export function createService(options: ServiceOptions): Service {
   }
 
   function runtimeOf(row: AccountRow): Promise<TransferRuntime> {
+    if (closed) return Promise.reject(new ContractError('unknown', 'The service is closed.'));
     let runtime = runtimes.get(row.id);
     if (runtime === undefined) {
       runtime = startRuntime(row);
@@ -197,7 +160,6 @@ export function createService(options: ServiceOptions): Service {
   }
 
   async function activeRuntime(): Promise<TransferRuntime | undefined> {
-    if (closed) throw new ContractError('unknown', 'The service is closed.');
     const row = activeAccount();
     return row === undefined ? undefined : runtimeOf(row);
   }
@@ -211,250 +173,68 @@ export function createService(options: ServiceOptions): Service {
     await started.close();
   }
 
-  async function storeSecret(
-    id: number,
-    field: 'accessKeySecret' | 'securityToken',
-    value: string,
-  ) {
-    await secrets.set(accountSecretRef(id, field), value);
-  }
-
-  async function forget(id: number, field: 'accessKeySecret' | 'securityToken') {
-    const ref = accountSecretRef(id, field);
-    const old = await secrets.get(ref);
-    if (old !== undefined) forgetSecret(old);
-    await secrets.delete(ref);
-  }
-
-  async function eachJob(
-    ids: readonly number[],
-    action: (runtime: TransferRuntime, id: number) => Promise<boolean> | boolean,
-  ) {
-    const runtime = await activeRuntime();
-    let changed = 0;
-    if (runtime !== undefined)
-      for (const id of ids) {
-        if (runtime.store.get(id) === undefined) continue;
-        if (await action(runtime, id)) changed += 1;
-      }
-    return { changed };
-  }
-
-  const handlers: { [M in MethodName]?: Handler<M> } = {
-    'accounts.list': async () => ({ accounts: accounts.list().map(toAccountDto) }),
-
-    'accounts.add': async (params) => {
-      if (params.endpoint === undefined && params.region === undefined)
-        throw new ContractError('invalid-argument', 'Give an endpoint or a region.', {
-          subject: 'params.endpoint',
-        });
-      const endpoint = params.endpoint?.replace(/\/$/, '') ?? null;
-      const row = accounts.add({
-        kind: 'aliyun',
-        name: params.name,
-        endpoint,
-        region: params.region ?? null,
-        defaultBucket: params.defaultBucket ?? null,
-        accessKeyId: params.accessKeyId,
-        pathStyle: endpoint !== null && wantsPathStyle(endpoint),
-        authorizationV4: true,
-        hasSecret: false,
-        hasSecurityToken: false,
-        securityTokenExpiresAt: params.securityTokenExpiresAt ?? null,
-        createdAt: now(),
-      });
+  async function startedRuntimes(): Promise<Map<number, TransferRuntime>> {
+    const started = new Map<number, TransferRuntime>();
+    for (const [id, runtime] of runtimes) {
       try {
-        await storeSecret(row.id, 'accessKeySecret', params.accessKeySecret);
-        if (params.securityToken !== undefined)
-          await storeSecret(row.id, 'securityToken', params.securityToken);
-      } catch (error) {
-        accounts.remove(row.id);
-        throw error;
+        started.set(id, await runtime);
+      } catch {
+        // a runtime that failed to start is dropped from the map by runtimeOf
       }
-      const saved = accounts.update(row.id, {
-        hasSecret: true,
-        hasSecurityToken: params.securityToken !== undefined,
-      }) as AccountRow;
-      return toAccountDto(saved);
-    },
+    }
+    return started;
+  }
 
-    'accounts.update': async (params) => {
-      const row = accountRow(params.id);
-      if (params.accessKeyId !== undefined && params.accessKeySecret === undefined)
-        throw new ContractError('invalid-argument', 'A new AccessKey ID needs its secret.', {
-          subject: 'params.accessKeySecret',
-        });
-      const endpoint =
-        params.endpoint === undefined ? undefined : params.endpoint.replace(/\/$/, '');
-      if (params.accessKeySecret !== undefined)
-        await storeSecret(row.id, 'accessKeySecret', params.accessKeySecret);
-      if (params.securityToken === null) await forget(row.id, 'securityToken');
-      else if (params.securityToken !== undefined)
-        await storeSecret(row.id, 'securityToken', params.securityToken);
-      const updated = accounts.update(row.id, {
-        ...(params.name === undefined ? {} : { name: params.name }),
-        ...(endpoint === undefined ? {} : { endpoint, pathStyle: wantsPathStyle(endpoint) }),
-        ...(params.region === undefined ? {} : { region: params.region }),
-        ...(params.accessKeyId === undefined ? {} : { accessKeyId: params.accessKeyId }),
-        ...(params.accessKeySecret === undefined ? {} : { hasSecret: true }),
-        ...(params.securityToken === undefined
-          ? {}
-          : { hasSecurityToken: params.securityToken !== null }),
-      }) as AccountRow;
-      // nullable columns: null clears them (update() skips only undefined)
-      if (params.defaultBucket !== undefined)
-        db.prepare('UPDATE accounts SET default_bucket = ? WHERE id = ?').run(
-          params.defaultBucket,
-          row.id,
-        );
-      if (params.securityTokenExpiresAt !== undefined || params.securityToken === null)
-        db.prepare('UPDATE accounts SET security_token_expires_at = ? WHERE id = ?').run(
-          params.securityToken === null ? null : (params.securityTokenExpiresAt ?? null),
-          row.id,
-        );
-      // The runtime holds the old credentials: the next use starts a fresh one.
-      await stopRuntime(row.id);
-      return toAccountDto(accounts.get(updated.id) as AccountRow);
-    },
-
-    'accounts.remove': async ({ id }) => {
-      accountRow(id);
-      await stopRuntime(id);
-      await forget(id, 'accessKeySecret');
-      await forget(id, 'securityToken');
-      accounts.remove(id);
-      return {};
-    },
-
-    'accounts.testConnection': async ({ id, bucket }) => {
-      const row = accountRow(id);
-      const target = bucket ?? row.defaultBucket ?? undefined;
-      if (target === undefined)
-        throw new ContractError('invalid-argument', 'Give a bucket to test with.', {
-          subject: 'params.bucket',
-        });
-      const started = now();
-      let remote: OssRemoteStore | undefined;
-      try {
-        remote = new OssRemoteStore(await remoteAccount(row));
-        await remote.listPage(
-          target,
-          { maxKeys: 1 },
-          { timeoutMs: options.testTimeoutMs ?? 10_000 },
-        );
-        return { ok: true, latencyMs: Math.max(0, now() - started) };
-      } catch (error) {
-        if (!isCoreError(error) && !(error instanceof ContractError)) throw error;
-        const contractError = toContractError(error, logger);
-        const problem =
-          (PROBLEMS as Record<string, (typeof PROBLEMS)[keyof typeof PROBLEMS]>)[
-            contractError.code
-          ] ?? 'other';
-        return { ok: false, problem, error: contractError.toData() };
-      } finally {
-        remote?.close();
-      }
-    },
-
-    'app.info': async () => ({
-      version: options.version ?? '0.1.0',
-      host: options.host ?? 'headless',
-      platform: process.platform,
-    }),
-
-    'app.status': async () => appStatus(await activeRuntime(), now),
-
-    'settings.get': async () => currentSettings(),
-
-    'settings.update': async (params) => {
-      if (params.launchAtLogin === true && (options.host ?? 'headless') === 'headless')
-        throw new ContractError('invalid-argument', 'The headless host cannot launch at login.', {
-          subject: 'params.launchAtLogin',
-        });
-      if (params.language !== undefined) settings.set(SETTING_LANGUAGE, params.language);
-      if (params.launchAtLogin !== undefined) settings.set(SETTING_LAUNCH, params.launchAtLogin);
-      if (params.logLevel !== undefined) settings.set(SETTING_LOG_LEVEL, params.logLevel);
-      if (params.limits !== undefined) await applyLimits(params.limits);
-      return currentSettings();
-    },
-
-    'transfers.list': async (params) => {
-      const runtime = await activeRuntime();
-      if (runtime === undefined) return { items: [], nextCursor: null, total: 0 };
-      return listTransfers(runtime, params);
-    },
-
-    'transfers.pause': async ({ ids }) =>
-      eachJob(ids, (runtime, id) => {
-        const before = runtime.store.get(id)?.state;
-        runtime.engine.pause(id);
-        return before !== undefined && ['queued', 'running', 'waiting-retry'].includes(before);
-      }),
-
-    'transfers.resume': async ({ ids }) =>
-      eachJob(ids, (runtime, id) => {
-        if (runtime.store.get(id)?.state !== 'paused') return false;
-        runtime.engine.resume(id);
-        return true;
-      }),
-
-    'transfers.retry': async ({ ids }) =>
-      eachJob(ids, (runtime, id) => runtime.engine.retryJob(id)),
-
-    'transfers.cancel': async ({ ids }) =>
-      eachJob(ids, async (runtime, id) => {
-        const before = runtime.store.get(id)?.state;
-        if (before === undefined || ['done', 'cancelled'].includes(before)) return false;
-        await runtime.engine.cancel(id);
-        return true;
-      }),
-
-    'transfers.clearFinished': async ({ states }) => {
-      const runtime = await activeRuntime();
-      if (runtime === undefined) return { removed: 0 };
-      const chosen = states ?? ['done', 'failed', 'cancelled'];
-      const removed = runtime.db
-        .prepare(`DELETE FROM jobs WHERE state IN (${chosen.map(() => '?').join(', ')})`)
-        .run(...chosen).changes;
-      if (removed > 0) emit('transfers.listChanged', { added: 0, removed });
-      return { removed };
-    },
-
-    'transfers.pauseAll': async () => {
-      settings.set(SETTING_PAUSED, true);
-      const runtime = await activeRuntime();
-      runtime?.engine.pauseAll();
-      emit('app.statusChanged', appStatus(runtime, now));
-      return {};
-    },
-
-    'transfers.resumeAll': async () => {
-      settings.set(SETTING_PAUSED, false);
-      const runtime = await activeRuntime();
-      runtime?.engine.resumeAll();
-      emit('app.statusChanged', appStatus(runtime, now));
-      return {};
-    },
-
-    'transfers.getLimits': async () => limits(),
-
-    'transfers.setLimits': async (params) => applyLimits(params),
-
-    ...pairs.handlers,
+  const ctx: ServiceContext = {
+    dataDir: options.dataDir,
+    accountDir,
+    db,
+    accounts,
+    settings,
+    secrets,
+    logger,
+    now,
+    emit,
+    accountRow,
+    remoteAccount,
+    activeAccount,
+    activeRuntime,
+    runtimeFor: async (accountId, subject) => runtimeOf(accountRow(accountId, subject)),
+    stopRuntime,
+    startedRuntimes,
   };
 
-  async function applyLimits(changes: Partial<TransferLimits>): Promise<TransferLimits> {
-    const next = { ...limits(), ...changes };
-    if (next.maxPartsPerFile > next.maxParts)
-      throw new ContractError(
-        'invalid-argument',
-        'Parts per file cannot exceed parts in flight overall.',
-        { subject: 'params.maxPartsPerFile' },
-      );
-    settings.set(SETTING_LIMITS, next);
-    for (const runtime of runtimes.values()) (await runtime).engine.setLimits(limitsToEngine(next));
-    return next;
-  }
+  const pairs = createPairs({
+    dataDir: accountDir,
+    runnerOptions: options.pairRunner ?? {},
+    async active() {
+      const row = activeAccount();
+      if (row === undefined) return undefined;
+      const runtime = await activeRuntime();
+      return runtime === undefined ? undefined : { accountId: row.id, runtime };
+    },
+    emit,
+  });
+  const transfers = createTransfers(ctx);
+  const app = createApp(ctx, transfers, {
+    host: options.host ?? 'headless',
+    version: options.version ?? '0.1.0',
+  });
+  const accountMethods = createAccounts(
+    ctx,
+    options.testTimeoutMs === undefined ? {} : { testTimeoutMs: options.testTimeoutMs },
+  );
+  const browse = createBrowse(ctx);
+  const activity = createActivity(ctx);
+
+  const handlers: Partial<Record<MethodName, (params: never) => Promise<unknown>>> = {
+    ...accountMethods.handlers,
+    ...transfers.handlers,
+    ...app.handlers,
+    ...pairs.handlers,
+    ...browse.handlers,
+    ...activity.handlers,
+  };
 
   const api: Partial<ContractApi> = {};
   for (const name of Object.keys(handlers) as MethodName[]) {
@@ -491,6 +271,7 @@ export function createService(options: ServiceOptions): Service {
           logger.warn({ detail: String(error) }, 'a runtime failed to close');
         }
       }
+      await activity.close();
       listeners.clear();
       db.close();
     },

@@ -7,36 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import {
-  ContractError,
-  parseEvent,
-  type MethodName,
-  type PairStatusDto,
-  type Params,
-  type Result,
-} from '../../../shared/contract/index.js';
-import type { LocalOss } from '../../helpers/osslocal.js';
+import { parseEvent, type PairStatusDto } from '../../../shared/contract/index.js';
+import { refused, type SuiteContext } from './suite-context.js';
 
-type Call = <M extends MethodName>(method: M, params: Params<M>) => Promise<Result<M>>;
-
-export interface PairsSuiteContext {
-  call: Call;
-  seen: string[];
-  accountId: number;
-  oss: LocalOss;
-  bucket: string;
-  work: string;
-}
-
-async function refused(promise: Promise<unknown>, code: string): Promise<ContractError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ContractError);
-  expect((error as ContractError).code).toBe(code);
-  return error as ContractError;
-}
+export type PairsSuiteContext = SuiteContext;
 
 export function pairsTests(get: () => PairsSuiteContext) {
   const tag = randomBytes(3).toString('hex');

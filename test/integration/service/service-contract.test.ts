@@ -29,7 +29,10 @@ import {
   startLocalOss,
   type LocalOss,
 } from '../../helpers/osslocal.js';
+import { activityTests } from './activity-contract.js';
+import { browseTests } from './browse-contract.js';
 import { pairsTests } from './pairs-contract.js';
+import type { SuiteContext } from './suite-context.js';
 
 const BUCKET = 'service-test';
 
@@ -364,14 +367,19 @@ function contractSuite(name: string, open: (service: Service) => Promise<Transpo
       expect(await transport.call('app.info', {})).toMatchObject({ host: 'headless' });
     });
 
-    pairsTests(() => ({
+    const context = (): SuiteContext => ({
       call: transport.call,
       seen: transport.seen,
       accountId,
       oss,
       bucket: BUCKET,
       work,
-    }));
+      service,
+      dataDir,
+    });
+    pairsTests(context);
+    browseTests(context);
+    activityTests(context);
 
     it('leaves the secret in no file under the data dir and nothing the client saw', async () => {
       const needle = Buffer.from(TEST_ACCESS_KEY_SECRET);

@@ -50,6 +50,7 @@ export const account: AccountDto = {
 
 export const transfer: TransferDto = {
   id: 7,
+  accountId: 1,
   kind: 'upload',
   state: 'failed',
   batch: 'b-1',
@@ -303,6 +304,7 @@ export const METHOD_SAMPLES: { [M in MethodName]: { params: Params<M>; result: R
 
 export const EVENT_SAMPLES: { [E in EventName]: EventPayload<E> } = {
   'transfers.progress': {
+    accountId: 1,
     jobs: [{ jobId: 7, bytesDone: 10, bytesTotal: 100, bytesPerSecond: 12.5, etaSeconds: null }],
     totalBytesDone: 10,
     totalBytesTotal: 100,

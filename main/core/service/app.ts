@@ -1,0 +1,58 @@
+/** The app.* and settings.* methods: facts about the host, the tray's status, settings. */
+import { ContractError, type SettingsDto } from '../../../shared/contract/index.js';
+import type { Handlers, ServiceContext } from './context.js';
+import { appStatus } from './dto.js';
+import type { createTransfers } from './transfers.js';
+
+const SETTING_LANGUAGE = 'app.language';
+const SETTING_LAUNCH = 'app.launchAtLogin';
+const SETTING_LOG_LEVEL = 'app.logLevel';
+
+export interface AppOptions {
+  /** Which program hosts the service (app.info); 'headless' refuses launchAtLogin. */
+  host: 'electron' | 'headless';
+  version: string;
+}
+
+export function createApp(
+  ctx: ServiceContext,
+  transfers: Pick<ReturnType<typeof createTransfers>, 'limits' | 'applyLimits'>,
+  options: AppOptions,
+) {
+  const { settings } = ctx;
+
+  function currentSettings(): SettingsDto {
+    return {
+      language: (settings.get(SETTING_LANGUAGE) as SettingsDto['language'] | undefined) ?? 'system',
+      launchAtLogin: (settings.get(SETTING_LAUNCH) as boolean | undefined) ?? false,
+      logLevel: (settings.get(SETTING_LOG_LEVEL) as SettingsDto['logLevel'] | undefined) ?? 'info',
+      limits: transfers.limits(),
+    };
+  }
+
+  const handlers: Handlers<'app.'> & Handlers<'settings.'> = {
+    'app.info': async () => ({
+      version: options.version,
+      host: options.host,
+      platform: process.platform,
+    }),
+
+    'app.status': async () => appStatus(await ctx.activeRuntime(), ctx.now),
+
+    'settings.get': async () => currentSettings(),
+
+    'settings.update': async (params) => {
+      if (params.launchAtLogin === true && options.host === 'headless')
+        throw new ContractError('invalid-argument', 'The headless host cannot launch at login.', {
+          subject: 'params.launchAtLogin',
+        });
+      if (params.language !== undefined) settings.set(SETTING_LANGUAGE, params.language);
+      if (params.launchAtLogin !== undefined) settings.set(SETTING_LAUNCH, params.launchAtLogin);
+      if (params.logLevel !== undefined) settings.set(SETTING_LOG_LEVEL, params.logLevel);
+      if (params.limits !== undefined) await transfers.applyLimits(params.limits);
+      return currentSettings();
+    },
+  };
+
+  return { handlers, currentSettings };
+}

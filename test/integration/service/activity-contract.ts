@@ -1,0 +1,4 @@
+/** The activity part of the service contract suite (service-contract.test.ts runs it on both transports). */
+import type { SuiteContext } from './suite-context.js';
+
+export function activityTests(_context: () => SuiteContext): void {}
