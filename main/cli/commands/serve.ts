@@ -116,6 +116,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       host = await startHost({
         api: service.api as ContractApi,
         events: service.events,
+        metrics: service.metrics,
         port,
         host: flags.host,
         allowNonLoopback,

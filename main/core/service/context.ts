@@ -49,4 +49,11 @@ export interface ServiceContext {
   stopRuntime(accountId: number): Promise<void>;
   /** Runtimes started so far, by account id. */
   startedRuntimes(): Promise<Map<number, TransferRuntime>>;
+  /**
+   * Calls `listener` for every runtime as it starts (after its engine and pairs started);
+   * the function it may return is called when that runtime stops. Returns an unsubscribe.
+   */
+  onRuntime(listener: RuntimeListener): () => void;
 }
+
+export type RuntimeListener = (accountId: number, runtime: TransferRuntime) => void | (() => void);

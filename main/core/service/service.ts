@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import type { Registry } from 'prom-client';
 import {
   ContractError,
   parseEvent,
@@ -31,10 +32,13 @@ import { createActivity } from './activity.js';
 import { createApp } from './app.js';
 import { createBrowse } from './browse.js';
 import { limitsToEngine, regionOfEndpoint } from './config.js';
-import type { ServiceContext } from './context.js';
+import type { RuntimeListener, ServiceContext } from './context.js';
 import { appStatus, toProgressDto, toTransferDto } from './dto.js';
 import { silentServiceLogger, toContractError, type ServiceLogger } from './errors.js';
+import { createLocalStorage } from './local-storage.js';
+import { createServiceMetrics } from './metrics.js';
 import { createPairs } from './pairs.js';
+import { createStaging, type StagingApi } from './staging.js';
 import { createTransfers, SETTING_PAUSED } from './transfers.js';
 
 export interface ServiceOptions {
@@ -58,6 +62,10 @@ export interface Service {
   events: { on(listener: ServiceListener): () => void };
   /** The runtime of the account in use (starting it), or undefined without accounts. */
   runtime(): Promise<TransferRuntime | undefined>;
+  /** The service's Prometheus metrics; the headless host serves them on /metrics. */
+  metrics: Registry;
+  /** Files dropped into a browser, staged by the host and queued as uploads. */
+  staging: StagingApi;
   close(): Promise<void>;
 }
 
@@ -71,6 +79,9 @@ export function createService(options: ServiceOptions): Service {
   const settings = new SettingsStore(db);
   const listeners = new Set<ServiceListener>();
   const runtimes = new Map<number, Promise<TransferRuntime>>();
+  const runtimeListeners = new Set<RuntimeListener>();
+  /** What each started runtime's listeners asked to be called when it stops. */
+  const runtimeDisposers = new Map<TransferRuntime, (() => void)[]>();
   let closed = false;
 
   function emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
@@ -145,6 +156,12 @@ export function createService(options: ServiceOptions): Service {
       await runtime.close();
       throw error;
     }
+    const disposers: (() => void)[] = [];
+    for (const listener of runtimeListeners) {
+      const dispose = listener(row.id, runtime);
+      if (dispose !== undefined) disposers.push(dispose);
+    }
+    runtimeDisposers.set(runtime, disposers);
     return runtime;
   }
 
@@ -169,6 +186,8 @@ export function createService(options: ServiceOptions): Service {
     runtimes.delete(id);
     if (runtime === undefined) return;
     const started = await runtime;
+    for (const dispose of runtimeDisposers.get(started) ?? []) dispose();
+    runtimeDisposers.delete(started);
     await pairs.detach(started);
     await started.close();
   }
@@ -202,6 +221,12 @@ export function createService(options: ServiceOptions): Service {
     runtimeFor: async (accountId, subject) => runtimeOf(accountRow(accountId, subject)),
     stopRuntime,
     startedRuntimes,
+    onRuntime(listener) {
+      runtimeListeners.add(listener);
+      return () => {
+        runtimeListeners.delete(listener);
+      };
+    },
   };
 
   const pairs = createPairs({
@@ -226,6 +251,9 @@ export function createService(options: ServiceOptions): Service {
   );
   const browse = createBrowse(ctx);
   const activity = createActivity(ctx);
+  const metrics = createServiceMetrics(ctx);
+  const localStorage = createLocalStorage(ctx);
+  const staging = createStaging(ctx);
 
   const handlers: Partial<Record<MethodName, (params: never) => Promise<unknown>>> = {
     ...accountMethods.handlers,
@@ -234,6 +262,7 @@ export function createService(options: ServiceOptions): Service {
     ...pairs.handlers,
     ...browse.handlers,
     ...activity.handlers,
+    ...localStorage.handlers,
   };
 
   const api: Partial<ContractApi> = {};
@@ -261,6 +290,8 @@ export function createService(options: ServiceOptions): Service {
       },
     },
     runtime: activeRuntime,
+    metrics: metrics.registry,
+    staging: staging.api,
     async close() {
       if (closed) return;
       closed = true;
@@ -272,6 +303,9 @@ export function createService(options: ServiceOptions): Service {
         }
       }
       await activity.close();
+      await staging.close();
+      await localStorage.close();
+      metrics.close();
       listeners.clear();
       db.close();
     },
