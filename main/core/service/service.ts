@@ -105,7 +105,9 @@ export function createService(options: ServiceOptions): Service {
     return row;
   }
 
-  async function remoteAccount(row: AccountRow): Promise<RemoteAccount> {
+  async function remoteAccount(given: AccountRow): Promise<RemoteAccount> {
+    // "Storage on this computer": its server must be running (its port may have changed).
+    const row = given.kind === 'local' ? await localStorage.ensureRunning(given) : given;
     const secret = await secrets.get(accountSecretRef(row.id, 'accessKeySecret'));
     if (secret === undefined)
       throw new ContractError('invalid-access-key', 'The account has no AccessKey secret.');
@@ -245,14 +247,14 @@ export function createService(options: ServiceOptions): Service {
     host: options.host ?? 'headless',
     version: options.version ?? '0.1.0',
   });
-  const accountMethods = createAccounts(
-    ctx,
-    options.testTimeoutMs === undefined ? {} : { testTimeoutMs: options.testTimeoutMs },
-  );
+  const localStorage = createLocalStorage(ctx);
+  const accountMethods = createAccounts(ctx, {
+    ...(options.testTimeoutMs === undefined ? {} : { testTimeoutMs: options.testTimeoutMs }),
+    beforeRemove: (row) => localStorage.beforeRemove(row),
+  });
   const browse = createBrowse(ctx);
   const activity = createActivity(ctx);
   const metrics = createServiceMetrics(ctx);
-  const localStorage = createLocalStorage(ctx);
   const staging = createStaging(ctx);
 
   const handlers: Partial<Record<MethodName, (params: never) => Promise<unknown>>> = {
