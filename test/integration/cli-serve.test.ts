@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,70 +5,12 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
+import { firstLine, killAllServe, spawnServe } from '../helpers/serve-process.js';
 
 /** `ossync serve` as a user runs it: a child process, its first line, the host, signals. */
-
-const CLI_ENTRY = path.join(REPO_ROOT, 'main', 'cli', 'main.ts');
 const scratch = mkdtempSync(path.join(tmpdir(), 'cli-serve-'));
 let counter = 0;
 const freshDir = (): string => path.join(scratch, `data-${++counter}`);
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface ServeProcess {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<Exit>;
-}
-
-const running = new Set<ChildProcess>();
-
-function spawnServe(args: readonly string[]): ServeProcess {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  delete env['OSS_ACCESS_KEY_ID'];
-  delete env['OSS_ACCESS_KEY_SECRET'];
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve', ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-/** Resolves with the first stdout line; rejects with the output when the process exits first. */
-async function firstLine(server: ServeProcess, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let done = false;
-  void server.exited.then(() => (done = true));
-  for (;;) {
-    const newline = server.stdout().indexOf('\n');
-    if (newline >= 0) return server.stdout().slice(0, newline);
-    if (done || Date.now() > deadline)
-      throw new Error(
-        `serve printed no URL\nstdout: ${server.stdout()}\nstderr: ${server.stderr()}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -82,10 +23,7 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-afterEach(async () => {
-  for (const child of running) child.kill('SIGKILL');
-  await new Promise((resolve) => setTimeout(resolve, 50));
-});
+afterEach(killAllServe);
 
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });

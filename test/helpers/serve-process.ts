@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT, type ProcessExit } from './local-oss-process.js';
+
+/** `ossync serve` as a user runs it: a child process, its first line (the URL), signals. */
+
+const CLI_ENTRY = path.join(REPO_ROOT, 'main', 'cli', 'main.ts');
+
+export interface ServeProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<ProcessExit>;
+}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * Starts `node --import tsx main/cli/main.ts serve ...args`. OSS_ACCESS_KEY_* and
+ * NODE_OPTIONS are never inherited; `env` adds (or, with undefined, removes) variables.
+ */
+export function spawnServe(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): ServeProcess {
+  const childEnv: Record<string, string | undefined> = { ...process.env };
+  delete childEnv['NODE_OPTIONS'];
+  delete childEnv['OSS_ACCESS_KEY_ID'];
+  delete childEnv['OSS_ACCESS_KEY_SECRET'];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[name];
+    else childEnv[name] = value;
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve', ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<ProcessExit>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** SIGKILLs every serve process still running (for afterEach). */
+export async function killAllServe(): Promise<void> {
+  for (const child of running) child.kill('SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** Resolves with the first stdout line; rejects with the output when the process exits first. */
+export async function firstLine(server: ServeProcess, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let done = false;
+  void server.exited.then(() => (done = true));
+  for (;;) {
+    const newline = server.stdout().indexOf('\n');
+    if (newline >= 0) return server.stdout().slice(0, newline);
+    if (done || Date.now() > deadline)
+      throw new Error(
+        `serve printed no URL\nstdout: ${server.stdout()}\nstderr: ${server.stderr()}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface ServeUrl {
+  /** The whole first line: origin + '/#token=' + token. */
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+}
+
+/** Parses serve's first line; throws naming the line when it is not the URL. */
+export function parseServeUrl(line: string): ServeUrl {
+  const match = /^(http:\/\/[^/]+:(\d+))\/#token=([A-Za-z0-9_-]{20,})$/.exec(line);
+  if (match === null) throw new Error(`not a serve URL line: ${JSON.stringify(line)}`);
+  const [, origin, port, token] = match as unknown as [string, string, string, string];
+  return { url: line, origin, port: Number(port), token };
+}
