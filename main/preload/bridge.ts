@@ -27,11 +27,22 @@ export interface IpcRendererLike {
   removeListener(channel: string, listener: IpcListener): unknown;
 }
 
+/** `webUtils.getPathForFile`: the absolute path of a dropped file, '' when it has none. */
+export type GetPathForFile = (file: unknown) => string;
+
+/** The most paths one drop hands over (objects.upload takes at most 1000 a call). */
+export const MAX_DROPPED_FILES = 1000;
+
 export interface OssyncBridge {
   /** Calls a contract method; always resolves, with the result or a contract error. */
   call(method: string, params?: unknown): Promise<BridgeReply>;
   /** Listens to a contract event, with payloads that passed the event's schema. */
   on(event: string, listener: (payload: unknown) => void): () => void;
+  /**
+   * The absolute local paths of files dropped on the window, in order, for objects.upload;
+   * files with no path on disk (made in the page) are left out. Throws on a non-array.
+   */
+  pathsForFiles(files: readonly unknown[]): string[];
 }
 
 const errorReply = (code: 'unknown' | 'unknown-method'): BridgeReply => ({
@@ -52,7 +63,10 @@ function checkReply(reply: unknown): BridgeReply {
   return errorReply('unknown');
 }
 
-export function createBridge(ipc: IpcRendererLike): OssyncBridge {
+export function createBridge(
+  ipc: IpcRendererLike,
+  getPathForFile: GetPathForFile = () => '',
+): OssyncBridge {
   const call = async (method: string, params?: unknown): Promise<BridgeReply> => {
     if (!isMethodName(method)) return errorReply('unknown-method');
     try {
@@ -82,5 +96,25 @@ export function createBridge(ipc: IpcRendererLike): OssyncBridge {
     };
   };
 
-  return Object.freeze({ call, on });
+  const pathsForFiles = (files: readonly unknown[]): string[] => {
+    if (!Array.isArray(files)) throw new TypeError('files must be an array of File');
+    if (files.length > MAX_DROPPED_FILES) {
+      throw new RangeError(`at most ${MAX_DROPPED_FILES} files at a time`);
+    }
+    const paths: string[] = [];
+    for (const file of files) {
+      let filePath: unknown;
+      try {
+        filePath = getPathForFile(file);
+      } catch {
+        continue; // not a File (webUtils throws): nothing to upload
+      }
+      if (typeof filePath === 'string' && filePath !== '' && !filePath.includes('\0')) {
+        paths.push(filePath);
+      }
+    }
+    return paths;
+  };
+
+  return Object.freeze({ call, on, pathsForFiles });
 }

@@ -1,7 +1,11 @@
 // The preload's bridge with a fake ipcRenderer (Electron cannot run here): it exposes two
 // functions, sends only contract names, and hands listeners only valid payloads.
 import { describe, expect, it, vi } from 'vitest';
-import { createBridge, type IpcRendererLike } from '../../../main/preload/bridge.js';
+import {
+  createBridge,
+  MAX_DROPPED_FILES,
+  type IpcRendererLike,
+} from '../../../main/preload/bridge.js';
 import { ContractError } from '../../../shared/contract/index.js';
 
 type Listener = (event: unknown, ...args: unknown[]) => void;
@@ -27,11 +31,13 @@ function fakeIpc(reply: (channel: string, ...args: unknown[]) => Promise<unknown
 }
 
 describe('createBridge', () => {
-  it('exposes exactly call and on, frozen', () => {
+  it('exposes exactly call, on and pathsForFiles, frozen', () => {
     const bridge = createBridge(fakeIpc(async () => ({ ok: true, value: {} })).ipc);
-    expect(Object.keys(bridge).sort()).toEqual(['call', 'on']);
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'on', 'pathsForFiles']);
     expect(Object.isFrozen(bridge)).toBe(true);
-    expect(JSON.stringify(Object.getOwnPropertyNames(bridge).sort())).toBe('["call","on"]');
+    expect(JSON.stringify(Object.getOwnPropertyNames(bridge).sort())).toBe(
+      '["call","on","pathsForFiles"]',
+    );
   });
 
   it('sends a contract call on ossync:call and returns the reply', async () => {
@@ -110,5 +116,46 @@ describe('createBridge', () => {
     const { ipc } = fakeIpc(async () => ({}));
     expect(() => createBridge(ipc).on('pairs.removed', 'x' as never)).toThrow(TypeError);
     expect(ipc.on).not.toHaveBeenCalled();
+  });
+});
+
+describe('pathsForFiles', () => {
+  const file = (name: string): unknown => ({ name });
+  const nameOf = (f: unknown) => (f as { name: string }).name;
+  const ipc = () => fakeIpc(async () => ({ ok: true, value: {} })).ipc;
+
+  it('maps dropped files to their absolute paths, in order, with getPathForFile', () => {
+    const getPathForFile = vi.fn((f: unknown) => `/home/u/${nameOf(f)}`);
+    const bridge = createBridge(ipc(), getPathForFile);
+    expect(bridge.pathsForFiles([file('a.txt'), file('b c.jpg')])).toEqual([
+      '/home/u/a.txt',
+      '/home/u/b c.jpg',
+    ]);
+    expect(getPathForFile).toHaveBeenCalledTimes(2);
+  });
+
+  it('leaves out files with no path, a throwing lookup and paths with NUL', () => {
+    const bridge = createBridge(ipc(), (f) => {
+      const name = nameOf(f);
+      if (name === 'made-in-page') return '';
+      if (name === 'not-a-file') throw new TypeError('not a File');
+      if (name === 'nul') return '/tmp/a\0b';
+      return `/data/${name}`;
+    });
+    expect(
+      bridge.pathsForFiles([file('made-in-page'), file('x'), file('not-a-file'), file('nul')]),
+    ).toEqual(['/data/x']);
+  });
+
+  it('refuses a non-array and more than MAX_DROPPED_FILES files', () => {
+    const bridge = createBridge(ipc(), (f) => `/d/${nameOf(f)}`);
+    expect(() => bridge.pathsForFiles('x' as unknown as unknown[])).toThrow(TypeError);
+    const many = Array.from({ length: MAX_DROPPED_FILES + 1 }, (_, i) => file(String(i)));
+    expect(() => bridge.pathsForFiles(many)).toThrow(RangeError);
+    expect(bridge.pathsForFiles(many.slice(0, MAX_DROPPED_FILES))).toHaveLength(MAX_DROPPED_FILES);
+  });
+
+  it('finds no paths without a getPathForFile', () => {
+    expect(createBridge(ipc()).pathsForFiles([file('a')])).toEqual([]);
   });
 });
