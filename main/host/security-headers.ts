@@ -3,13 +3,18 @@ import type { OutgoingHttpHeaders } from 'node:http';
 
 /**
  * A strict CSP: only the host's own scripts, styles and images; WebSocket connections to
- * the host itself (spelled out, as 'self' does not cover ws: in every browser).
+ * the host itself (spelled out, as 'self' does not cover ws: in every browser). CSP has no
+ * syntax for IPv6 literals (Chromium reports `ws://[::1]:port` as invalid and ignores it),
+ * so those origins are left to 'self', which CSP Level 3 browsers apply to ws: too.
  */
 export function contentSecurityPolicy(origins: readonly string[]): string {
-  const sockets = origins.map((origin) => origin.replace(/^http:/, 'ws:')).join(' ');
+  const sockets = origins
+    .filter((origin) => !origin.includes('['))
+    .map((origin) => origin.replace(/^http:/, 'ws:'))
+    .join(' ');
   return [
     "default-src 'self'",
-    `connect-src 'self' ${sockets}`,
+    `connect-src 'self' ${sockets}`.trimEnd(),
     "script-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",

@@ -132,7 +132,7 @@ describe('headers', () => {
   it('puts the CSP and the other security headers on every response', async () => {
     const csp = [
       "default-src 'self'",
-      `connect-src 'self' ws://127.0.0.1:${host.port} ws://localhost:${host.port} ws://[::1]:${host.port}`,
+      `connect-src 'self' ws://127.0.0.1:${host.port} ws://localhost:${host.port}`,
       "script-src 'self'",
       "object-src 'none'",
       "base-uri 'none'",
