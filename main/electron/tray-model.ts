@@ -89,14 +89,15 @@ export function trayStatusLine(status: AppStatusDto, t: Translate): string {
     case 'idle':
       return t('tray.status.idle');
     case 'syncing':
+      // `count` picks the plural form (i18next): "1 file", "12 files".
       return t('tray.status.syncing', {
-        files,
+        count: files,
         speed: formatRate(status.uploadBytesPerSecond + status.downloadBytesPerSecond),
       });
     case 'paused':
-      return t('tray.status.paused', { files });
+      return t('tray.status.paused', { count: files });
     case 'offline':
-      return t('tray.status.offline', { files });
+      return t('tray.status.offline', { count: files });
     case 'error':
       if (status.counts.failed > 0) {
         return t('tray.status.errorTransfers', { count: status.counts.failed });

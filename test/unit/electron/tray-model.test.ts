@@ -89,7 +89,7 @@ describe('trayMenuModel', () => {
     expect(model.items[0]).toEqual({
       type: 'normal',
       id: 'status',
-      label: 'tray.status.syncing{"files":12,"speed":"3.4 MB/s"}',
+      label: 'tray.status.syncing{"count":12,"speed":"3.4 MB/s"}',
       enabled: false,
     });
     expect(model.tooltip).toBe(model.items[0]!.type === 'normal' ? model.items[0]!.label : '');
@@ -98,7 +98,7 @@ describe('trayMenuModel', () => {
   it('paused: resume all instead of pause all', () => {
     const model = trayMenuModel(status({ state: 'paused', paused: true }, { queued: 3 }), t);
     expect(model.icon).toBe('tray-paused');
-    expect(model.tooltip).toBe('tray.status.paused{"files":3}');
+    expect(model.tooltip).toBe('tray.status.paused{"count":3}');
     expect(ids(model)).toContain('resume-all');
     expect(ids(model)).not.toContain('pause-all');
     expect(model.items.find((item) => item.id === 'resume-all')).toMatchObject({
@@ -111,7 +111,7 @@ describe('trayMenuModel', () => {
   it('paused flag wins over another state (paused while offline)', () => {
     const model = trayMenuModel(status({ state: 'offline', offline: true, paused: true }), t);
     expect(model.icon).toBe('tray-offline');
-    expect(model.tooltip).toBe('tray.status.offline{"files":0}');
+    expect(model.tooltip).toBe('tray.status.offline{"count":0}');
     expect(ids(model)).toContain('resume-all');
   });
 
