@@ -138,18 +138,20 @@ export function createService(options: ServiceOptions): Service {
     });
     const { engine } = runtime;
     if (settings.get(SETTING_PAUSED) === true) engine.pauseAll();
-    const status = async () => appStatus(await activeRuntime(), now);
+    // The status is the account in use's; after close() there is none to report.
+    const publishStatus = () =>
+      activeRuntime().then(
+        (active) => emit('app.statusChanged', appStatus(active, now)),
+        () => undefined,
+      );
     engine.on('job', (job) => {
       emit('transfers.jobChanged', toTransferDto(job, row.id));
-      void status().then((value) => emit('app.statusChanged', value));
+      void publishStatus();
     });
     engine.on('progress', (snapshot) =>
       emit('transfers.progress', toProgressDto(snapshot, row.id)),
     );
-    engine.on(
-      'connectivity',
-      () => void status().then((value) => emit('app.statusChanged', value)),
-    );
+    engine.on('connectivity', () => void publishStatus());
     engine.start();
     try {
       await pairs.attach(row.id, runtime);
