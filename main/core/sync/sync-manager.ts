@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { PairPatch } from '../db/sync-store.js';
 import { CoreError } from '../errors.js';
 import { normalizePrefix } from './keys.js';
 import { keepPendingDeletes, queuePendingDeletes } from './deletes.js';
@@ -124,6 +125,24 @@ export class SyncManager extends EventEmitter<{ status: [PairStatus] }> {
   async stop(): Promise<void> {
     await Promise.all([...this.runners.values()].map((runner) => runner.stop()));
     this.runners.clear();
+  }
+
+  /**
+   * Changes a pair's settings. A running pair restarts: its watcher filters events by the
+   * ignore patterns and the symlink rule it started with, and the new rules apply to a fresh
+   * full pass at once. Invalid settings throw (SyncStore's checks) and change nothing.
+   */
+  async updatePair(id: number, patch: PairPatch): Promise<PairConfig> {
+    this.get(id);
+    const updated = this.deps.sync.updatePair(id, patch);
+    if (updated === undefined) throw new CoreError('not-found', `There is no folder pair ${id}.`);
+    const runner = this.runners.get(id);
+    if (runner !== undefined) {
+      await runner.stop();
+      this.runners.delete(id);
+      await this.start([id]);
+    }
+    return updated;
   }
 
   /** Stops the pair and forgets it; its files and objects stay where they are. */

@@ -176,6 +176,25 @@ describe('watch', () => {
     expect(bucket).toEqual(w.folder());
   });
 
+  it('applies changed ignore patterns to the watcher at once', async () => {
+    const w = await start({ pair: { ignore: ['*.log'] } });
+    writeFileSync(path.join(w.root, 'a.log'), 'first');
+    await w.runner.settled();
+    expect((await w.bucket()).has('a.log')).toBe(false);
+
+    await w.manager.updatePair(w.pair.id, { ignore: [] });
+    const runner = w.manager.runner(w.pair.id);
+    // The fresh pass uploads what the old rule kept out ...
+    await objectHolds(w, 'a.log', oracleCrc64(Buffer.from('first')));
+    // ... and the new watcher reports what the old one filtered (no rescan runs here).
+    writeFileSync(path.join(w.root, 'b.log'), 'second');
+    await objectHolds(w, 'b.log', oracleCrc64(Buffer.from('second')), 10_000);
+    expect(runner?.status().watching).toBe('events');
+    // A bad change throws and leaves the pair as it was.
+    await expect(w.manager.updatePair(w.pair.id, { trashRetentionDays: -1 })).rejects.toThrow();
+    expect(w.manager.get(w.pair.id).ignore).toEqual([]);
+  });
+
   it('moves a watched file deleted in mirror to the trash', async () => {
     const w = await start({ runner: { stabilityMs: 200 }, files: { 'old/note.txt': 'bye' } });
     rmSync(path.join(w.root, 'old'), { recursive: true });
