@@ -15,6 +15,9 @@
  *   it before the upgrade lets a wrong token get a plain 401.
  * - The Origin must be the host's own (DNS rebinding and cross-site pages are refused
  *   with 403 before the upgrade); the Host header must name the host too.
+ * - `POST /api/upload` (files dropped into the browser, upload.ts) wants the Bearer token,
+ *   and a foreign Origin (or `Sec-Fetch-Site: cross-site`) is refused with 403. A request
+ *   with no Origin (not a browser) passes on its token alone.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { realpath } from 'node:fs/promises';
@@ -42,6 +45,8 @@ import { createHostMetrics, UNKNOWN_METHOD_LABEL, type HostMetrics } from './met
 import { dispatch, parseEnvelope, reply, type RequestId, type RpcReply } from './rpc.js';
 import { contentSecurityPolicy, securityHeaders } from './security-headers.js';
 import { serveStatic } from './static-files.js';
+import { handleUpload, refuseUpload, UPLOAD_PATH } from './upload.js';
+import type { StagingApi } from '../core/service/staging.js';
 
 /** Where events come from: a subscription that returns its unsubscribe function. */
 export interface HostEventSource {
@@ -51,8 +56,12 @@ export interface HostEventSource {
 export interface HostLimits {
   /** Largest WebSocket message; a bigger one closes the socket with 1009. */
   readonly maxPayloadBytes: number;
-  /** Largest HTTP request body (no route takes one yet). */
+  /** Largest HTTP request body of every route but the upload. */
   readonly maxBodyBytes: number;
+  /** Largest file `POST /api/upload` accepts (its Content-Length). */
+  readonly maxUploadBytes: number;
+  /** A connection that sends or reads nothing for this long is closed. */
+  readonly idleTimeoutMs: number;
   /** Calls one socket may have waiting for a reply. */
   readonly maxInFlight: number;
   readonly maxSockets: number;
@@ -65,6 +74,8 @@ export interface HostLimits {
 export const DEFAULT_LIMITS: HostLimits = {
   maxPayloadBytes: 1024 * 1024,
   maxBodyBytes: 64 * 1024,
+  maxUploadBytes: 5 * 1024 * 1024 * 1024,
+  idleTimeoutMs: 60_000,
   maxInFlight: 32,
   maxSockets: 64,
   maxBufferedBytes: 16 * 1024 * 1024,
@@ -89,6 +100,8 @@ export interface HostOptions {
   /** The access token; 32 random bytes, base64url, by default. */
   readonly token?: string;
   readonly metrics?: Registry;
+  /** Where dropped files go (the service's staging); without it there is no upload route. */
+  readonly staging?: StagingApi;
   readonly logger?: HostLogger;
   readonly limits?: Partial<HostLimits>;
 }
@@ -193,6 +206,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     response.on('finish', () =>
       logger.debug({ method: request.method, path, status: response.statusCode }, 'http request'),
     );
+    if (path === UPLOAD_PATH) return upload(request, response);
     countBody(request, response);
     if (!hostAllowed(request)) return send(response, 421, 'misdirected request');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -220,7 +234,38 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (served === 404) return send(response, 404, 'not found');
   }
 
-  /** No route reads a body; one streamed past the cap (no Content-Length) ends the connection. */
+  /** The upload route: Host, method, Origin and token, then upload.ts takes over. */
+  async function upload(request: IncomingMessage, response: ServerResponse) {
+    const refuse = (
+      status: number,
+      code: 'invalid-argument' | 'unauthorized' | 'access-denied' | 'not-found',
+      message: string,
+    ) => refuseUpload(request, response, status, new ContractError(code, message));
+    if (!hostAllowed(request)) return refuse(421, 'invalid-argument', 'Misdirected request.');
+    if (options.staging === undefined)
+      return refuse(404, 'not-found', 'This host takes no uploads.');
+    if (request.method !== 'POST') {
+      response.setHeader('Allow', 'POST');
+      return refuse(405, 'invalid-argument', 'Upload with POST.');
+    }
+    const origin = request.headers.origin;
+    if (
+      (origin !== undefined && !allowedOrigins.has(origin)) ||
+      request.headers['sec-fetch-site'] === 'cross-site'
+    )
+      return refuse(403, 'access-denied', 'Uploads are accepted from the OSSync page only.');
+    if (!authorized(bearerToken(request.headers.authorization))) {
+      response.setHeader('WWW-Authenticate', 'Bearer realm="ossync"');
+      return refuse(401, 'unauthorized', 'The access token is missing or wrong.');
+    }
+    await handleUpload(request, response, {
+      staging: options.staging,
+      maxUploadBytes: limits.maxUploadBytes,
+      logger,
+    });
+  }
+
+  /** No route but the upload reads a body; one streamed past the cap (no Content-Length) ends the connection. */
   function countBody(request: IncomingMessage, response: ServerResponse) {
     let received = 0;
     request.on('data', (chunk: Buffer) => {
@@ -234,10 +279,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 
   const server = createServer({
-    requestTimeout: 30_000,
+    // No cap on a whole request (an upload may take hours); an idle connection is closed.
+    requestTimeout: 0,
     headersTimeout: 10_000,
     maxHeaderSize: 16 * 1024,
   });
+  server.setTimeout(limits.idleTimeoutMs);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     onRequest(request, response).catch((error: unknown) => {
       logger.error({ err: error }, 'http request failed');

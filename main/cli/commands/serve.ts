@@ -117,6 +117,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
         api: service.api as ContractApi,
         events: service.events,
         metrics: service.metrics,
+        staging: service.staging,
         port,
         host: flags.host,
         allowNonLoopback,
