@@ -5,7 +5,7 @@ import { JobStore } from './db/job-store.js';
 import { SyncStore } from './db/sync-store.js';
 import { NodeLocalFs } from './fs/local-fs.js';
 import { Crc64Pool } from './hash/crc64-pool.js';
-import { OssRemoteStore } from './remote/oss-remote-store.js';
+import { OssRemoteStore, type OssRemoteStoreOptions } from './remote/oss-remote-store.js';
 import type { RemoteAccount } from './remote/remote-store.js';
 import { TransferEngine, type EngineOptions } from './transfer/engine.js';
 
@@ -30,13 +30,15 @@ export function createTransferRuntime(options: {
   dataDir: string;
   account: RemoteAccount;
   engine?: EngineOptions;
+  /** Options of the OSS adapter (timeouts, connections, a call observer for metrics). */
+  remote?: OssRemoteStoreOptions;
 }): TransferRuntime {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(options.dataDir, 'state.db'));
   const store = new JobStore(db);
   let remote: OssRemoteStore;
   try {
-    remote = new OssRemoteStore(options.account);
+    remote = new OssRemoteStore(options.account, options.remote);
   } catch (error) {
     db.close();
     throw error;

@@ -152,4 +152,32 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 4: the activity log of the service's state database (what happened, newest first), and
+  // what it has taken from each folder pair so far (its conflicts, whether it holds deletes).
+  `
+  CREATE TABLE activity (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    account_id INTEGER,
+    pair_id INTEGER,
+    bucket TEXT,
+    key TEXT,
+    local_path TEXT,
+    size INTEGER,
+    error_code TEXT,
+    error_message TEXT,
+    error_request_id TEXT
+  );
+  CREATE INDEX activity_by_time ON activity (at, id);
+  CREATE INDEX activity_by_pair ON activity (account_id, pair_id, at, id);
+  CREATE INDEX activity_by_kind ON activity (kind, at, id);
+  CREATE TABLE activity_pair_marks (
+    account_id INTEGER NOT NULL,
+    pair_id INTEGER NOT NULL,
+    last_conflict_id INTEGER NOT NULL DEFAULT 0,
+    holding_deletes INTEGER NOT NULL DEFAULT 0 CHECK (holding_deletes IN (0, 1)),
+    PRIMARY KEY (account_id, pair_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -14,7 +14,20 @@ export interface OssSessionOptions {
    * server's keep-alive timeout, or a request can race the server closing the socket.
    */
   freeSocketTimeoutMs?: number;
+  /** Told about every call once it ends (metrics); it must not throw or block. */
+  observer?: OssCallObserver;
 }
+
+/** One finished OSS call: the operation, how long it took, and its error code if it failed. */
+export interface OssCallReport {
+  /** The OSS operation (PutObject, UploadPart, GetObject, ...). */
+  op: string;
+  durationMs: number;
+  /** The CoreError code of a failed call; undefined when it succeeded. */
+  errorCode?: string;
+}
+
+export type OssCallObserver = (report: OssCallReport) => void;
 
 /** urllib's own timers stay behind ours, so ours (with its clear message) fires first. */
 const BACKSTOP_MS = 5_000;
@@ -31,11 +44,13 @@ export class OssSession {
   private readonly calls = new Map<number, OssCall>();
   private nextCallId = 1;
   private closed = false;
+  private readonly observer: OssCallObserver | undefined;
 
   constructor(
     private readonly account: RemoteAccount,
     options: OssSessionOptions = {},
   ) {
+    this.observer = options.observer;
     const agentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 16,
@@ -109,11 +124,14 @@ export class OssSession {
     );
     this.calls.set(id, call);
     call.setDeadline(timeout, () => timeoutError(target, timeout));
+    const started = performance.now();
     try {
       if (call.failure !== undefined) throw call.failure;
       const client = this.clientFor(target.bucket ?? '');
       const result = await send(client, { ctx: call.tag, timeout: timeout + BACKSTOP_MS }, call);
       if (!outlivesCall) call.dispose();
+      // A download's call goes on while its body streams: this is the time to its answer.
+      this.report({ op: target.op, durationMs: performance.now() - started });
       return result;
     } catch (error) {
       const mapped =
@@ -124,7 +142,21 @@ export class OssSession {
         });
       call.abandon();
       call.dispose();
+      this.report({
+        op: target.op,
+        durationMs: performance.now() - started,
+        errorCode: mapped.code,
+      });
       throw this.redactError(mapped);
+    }
+  }
+
+  private report(report: OssCallReport): void {
+    if (this.observer === undefined) return;
+    try {
+      this.observer(report);
+    } catch {
+      // metrics must never fail a call
     }
   }
 

@@ -54,6 +54,10 @@ export interface ServiceContext {
    * the function it may return is called when that runtime stops. Returns an unsubscribe.
    */
   onRuntime(listener: RuntimeListener): () => void;
+  /** Calls `listener` with every event the service emits (after validation). Returns an unsubscribe. */
+  onEvent(listener: EventListener): () => void;
 }
+
+export type EventListener = (name: EventName, payload: unknown) => void;
 
 export type RuntimeListener = (accountId: number, runtime: TransferRuntime) => void | (() => void);

@@ -10,6 +10,7 @@ import type { Job } from '../db/job-types.js';
 import type { TransferRuntime } from '../runtime.js';
 import type { ProgressSnapshot } from '../transfer/progress.js';
 import { isContractCode } from './errors.js';
+import { lastPairStatuses } from './pairs.js';
 
 /** At most the first 4 and last 4 characters, the rest as '*' (short ids: all but 2). */
 export function maskAccessKeyId(id: string): string {
@@ -114,6 +115,16 @@ export function appStatus(runtime: TransferRuntime | undefined, _now: () => numb
       finishedAt: job.finishedAt,
     }));
   const pairs = runtime === undefined ? [] : runtime.sync.listPairs(0, 1000);
+  const statuses = runtime === undefined ? [] : lastPairStatuses(runtime);
+  let pairsWithErrors = 0;
+  let pairsAwaitingConfirmation = 0;
+  let conflicts = 0;
+  for (const { state, counters } of statuses) {
+    if (state === 'error' || counters.errors > 0) pairsWithErrors += 1;
+    if (state === 'waiting-for-confirmation' || counters.deletesAwaiting > 0)
+      pairsAwaitingConfirmation += 1;
+    conflicts += counters.conflicts;
+  }
   const progress = runtime?.engine.progress();
   return {
     state: paused
@@ -132,9 +143,9 @@ export function appStatus(runtime: TransferRuntime | undefined, _now: () => numb
       queued,
       failed,
       pairs: pairs.length,
-      pairsWithErrors: 0,
-      pairsAwaitingConfirmation: 0,
-      conflicts: 0,
+      pairsWithErrors,
+      pairsAwaitingConfirmation,
+      conflicts,
     },
     uploadBytesPerSecond: whole(progress?.uploadBytesPerSecond ?? 0),
     downloadBytesPerSecond: whole(progress?.downloadBytesPerSecond ?? 0),

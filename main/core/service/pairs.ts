@@ -41,6 +41,18 @@ const DEFAULT_PAGE = 100;
 const MAX_CURSOR = 1024;
 const MAX_REMEMBERED = 1000;
 
+/**
+ * The last status of each pair of each started runtime (from its SyncManager's status
+ * events), so the app status can count pairs with errors, awaiting confirmation and
+ * conflicts without asking the database on every job event.
+ */
+const LAST_STATUSES = new WeakMap<TransferRuntime, Map<number, PairStatus>>();
+
+/** The last known status of every pair of `runtime` (none before its pairs started). */
+export function lastPairStatuses(runtime: TransferRuntime): PairStatus[] {
+  return [...(LAST_STATUSES.get(runtime)?.values() ?? [])];
+}
+
 export function toPairStatusDto(status: PairStatus, accountId: number): PairStatusDto {
   const { pair, counters } = status;
   return {
@@ -146,17 +158,23 @@ export function createPairs(context: PairsContext) {
       },
       { watch: true, ...context.runnerOptions },
     );
-    manager.on('status', (status) =>
-      context.emit('pairs.statusChanged', toPairStatusDto(status, accountId)),
-    );
+    const last = new Map<number, PairStatus>();
+    LAST_STATUSES.set(runtime, last);
+    manager.on('status', (status) => {
+      if (runtime.sync.getPair(status.pair.id) === undefined) last.delete(status.pair.id);
+      else last.set(status.pair.id, status);
+      context.emit('pairs.statusChanged', toPairStatusDto(status, accountId));
+    });
     managers.set(runtime, manager);
     await manager.start();
+    for (const status of manager.statuses()) last.set(status.pair.id, status);
   }
 
   /** Stops the runtime's SyncManager (before the runtime closes). */
   async function detach(runtime: TransferRuntime): Promise<void> {
     const manager = managers.get(runtime);
     managers.delete(runtime);
+    LAST_STATUSES.delete(runtime);
     await manager?.stop();
   }
 
@@ -188,6 +206,7 @@ export function createPairs(context: PairsContext) {
       throw new ContractError('not-found', `There is no folder pair ${pairId}.`, {
         subject: 'params.pairId',
       });
+    LAST_STATUSES.get(active.runtime)?.set(pairId, status);
     return toPairStatusDto(status, active.accountId);
   }
 
@@ -250,6 +269,7 @@ export function createPairs(context: PairsContext) {
     'pairs.remove': async ({ pairId }) => {
       const active = await withPair(pairId);
       await active.manager.removePair(pairId);
+      LAST_STATUSES.get(active.runtime)?.delete(pairId);
       context.emit('pairs.removed', { pairId });
       return {};
     },

@@ -28,7 +28,7 @@ import { createTransferRuntime, type TransferRuntime } from '../runtime.js';
 import { accountSecretRef, type SecretStore } from '../secrets/secret-store.js';
 import type { RunnerOptions } from '../sync/pair-runner.js';
 import { createAccounts } from './accounts.js';
-import { createActivity } from './activity.js';
+import { createActivity, type ActivityOptions } from './activity.js';
 import { createApp } from './app.js';
 import { createBrowse } from './browse.js';
 import { limitsToEngine, regionOfEndpoint } from './config.js';
@@ -53,6 +53,8 @@ export interface ServiceOptions {
   testTimeoutMs?: number;
   /** Options of the folder pairs' runners (default: watching, the core's timings). */
   pairRunner?: Partial<RunnerOptions>;
+  /** Timings of the activity log and notifications (tests shorten them). */
+  activity?: ActivityOptions;
 }
 
 export type ServiceListener = (name: EventName, payload: unknown) => void;
@@ -135,6 +137,7 @@ export function createService(options: ServiceOptions): Service {
       dataDir: accountDir(row.id),
       account: await remoteAccount(row),
       engine: { ...limitsToEngine(transfers.limits()) },
+      remote: { observer: metrics.ossObserver },
     });
     const { engine } = runtime;
     if (settings.get(SETTING_PAUSED) === true) engine.pauseAll();
@@ -231,6 +234,12 @@ export function createService(options: ServiceOptions): Service {
         runtimeListeners.delete(listener);
       };
     },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
   };
 
   const pairs = createPairs({
@@ -255,9 +264,26 @@ export function createService(options: ServiceOptions): Service {
     beforeRemove: (row) => localStorage.beforeRemove(row),
   });
   const browse = createBrowse(ctx);
-  const activity = createActivity(ctx);
+  const activity = createActivity(ctx, options.activity);
   const metrics = createServiceMetrics(ctx);
   const staging = createStaging(ctx);
+
+  // The tray counts pairs with errors, awaiting confirmation and conflicts: tell it when
+  // a pair's status changes those counts.
+  let pairCounts = '';
+  ctx.onEvent((name) => {
+    if (name !== 'pairs.statusChanged' && name !== 'pairs.removed') return;
+    void activeRuntime()
+      .then((runtime) => {
+        const value = appStatus(runtime, now);
+        const { pairs, pairsWithErrors, pairsAwaitingConfirmation, conflicts } = value.counts;
+        const counts = `${pairs}/${pairsWithErrors}/${pairsAwaitingConfirmation}/${conflicts}`;
+        if (counts === pairCounts || closed) return;
+        pairCounts = counts;
+        emit('app.statusChanged', value);
+      })
+      .catch(() => undefined);
+  });
 
   const handlers: Partial<Record<MethodName, (params: never) => Promise<unknown>>> = {
     ...accountMethods.handlers,
