@@ -1,4 +1,10 @@
-import { LOCALES, type Locale, messages, type Messages } from './messages.js';
+/** The UI's languages and how the system language maps onto them. */
+import type { LANGUAGES } from '../../../shared/contract/index.js';
+
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
+/** The language setting: a locale, or 'system' to follow the browser / OS. */
+export type LanguageSetting = (typeof LANGUAGES)[number];
 
 /**
  * The first supported locale among the browser's preferred languages (`navigator.languages`),
@@ -15,6 +21,13 @@ export function pickLocale(preferred: readonly string[]): Locale {
   return 'en';
 }
 
-export function messagesFor(locale: Locale): Messages {
-  return messages[locale];
+export function systemLocale(nav: Pick<Navigator, 'language' | 'languages'>): Locale {
+  return pickLocale(nav.languages.length > 0 ? nav.languages : [nav.language]);
+}
+
+export function localeForSetting(
+  setting: LanguageSetting,
+  nav: Pick<Navigator, 'language' | 'languages'>,
+): Locale {
+  return setting === 'system' ? systemLocale(nav) : setting;
 }

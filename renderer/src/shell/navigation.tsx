@@ -1,0 +1,16 @@
+/** Which view is shown, and a way for any component to go to another one. */
+import { createContext, useContext } from 'react';
+import type { ViewId } from '../views/registry.js';
+
+export interface Navigation {
+  view: ViewId;
+  navigate: (view: ViewId) => void;
+}
+
+export const NavigationContext = createContext<Navigation | null>(null);
+
+export function useNavigation(): Navigation {
+  const navigation = useContext(NavigationContext);
+  if (navigation === null) throw new Error('useNavigation outside the app shell');
+  return navigation;
+}
