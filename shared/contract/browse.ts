@@ -56,8 +56,27 @@ export const objectDetailsSchema = z.strictObject({
 });
 export type ObjectDetailsDto = z.infer<typeof objectDetailsSchema>;
 
-/** Jobs queued by one user action, reported together in Transfers. */
-const queued = z.strictObject({ batch: text(64), jobsQueued: count() });
+/** Something inside a chosen folder that an upload left out (never followed or read). */
+export const skippedPathSchema = z.strictObject({
+  path: localPath(),
+  reason: z.enum(['symlink', 'special']),
+});
+export type SkippedPathDto = z.infer<typeof skippedPathSchema>;
+
+/**
+ * Jobs queued by one user action (reported together in Transfers under `batch`), plus the
+ * folders it made at once and what it left out.
+ */
+const queuedWithFolders = z.strictObject({
+  batch: text(64),
+  jobsQueued: count(),
+  /** Folder objects (upload) or local folders (download) created at once for empty folders. */
+  foldersCreated: count().optional(),
+  /** Upload only: symlinks and special files found in chosen folders (the first 1000). */
+  skipped: z.array(skippedPathSchema).max(MAX_BATCH).optional(),
+  /** Upload only: how many were skipped in all. */
+  skippedTotal: count().optional(),
+});
 
 const where = { accountId: id(), bucket: bucketName() };
 
@@ -92,7 +111,14 @@ export const browseMethods = {
     params: z.strictObject({ ...where, prefix: ossPrefix().refine((p) => p !== '') }),
     result: z.strictObject({ key: ossKey() }),
   },
-  /** Queues uploads of local files and folders (recursively) under `prefix`. */
+  /**
+   * Queues uploads of local files and folders (recursively) under `prefix`: each file's key
+   * is `prefix` + its name (+ its path inside a chosen folder, '/'-separated, NFC). Symlinks
+   * inside folders and special files are skipped (reported in `skipped`); empty folders
+   * become folder objects at once. A missing or unreadable path, a relative path or one with
+   * '..', a chosen symlink or special file, a key over 1023 bytes or two files with the same
+   * key refuses the whole call (nothing queued).
+   */
   'objects.upload': {
     params: z.strictObject({
       ...where,
@@ -100,9 +126,13 @@ export const browseMethods = {
       /** Absolute local paths; main checks they are absolute and readable. */
       localPaths: z.array(localPath()).min(1).max(MAX_BATCH),
     }),
-    result: queued,
+    result: queuedWithFolders,
   },
-  /** Queues downloads of keys, and of everything under keys ending in '/', into `targetDir`. */
+  /**
+   * Queues downloads of keys, and of everything under keys ending in '/', into `targetDir`:
+   * each key lands at its path relative to the folder holding what was chosen. A key that
+   * would leave `targetDir` or cannot be a portable file name refuses the whole call.
+   */
   'objects.download': {
     params: z.strictObject({
       ...where,
@@ -110,12 +140,14 @@ export const browseMethods = {
       /** Absolute local folder; main checks it and that no key escapes it. */
       targetDir: localPath(),
     }),
-    result: queued,
+    result: queuedWithFolders,
   },
   /**
    * Deletes keys. Keys ending in '/' delete everything under them, which takes two calls:
    * the first (no token) returns the count and a confirmation token; the second, with the
-   * same keys and the token, queues the deletes. Plain keys are queued on the first call.
+   * same keys and the token, queues the deletes. When every key is a plain key they are
+   * queued on the first call. The token is valid for 5 minutes, for exactly these keys in
+   * this bucket, and only while the count is unchanged.
    */
   'objects.delete': {
     params: z.strictObject({

@@ -1,5 +1,11 @@
+import { isIP } from 'node:net';
 import { CoreError, isCoreError } from '../errors.js';
-import type { AliPart, AliResponse } from './ali-oss-client.js';
+import {
+  createAliOssClient,
+  type AliOssClient,
+  type AliPart,
+  type AliResponse,
+} from './ali-oss-client.js';
 import { guardDownloadBody, guardUploadBody } from './oss-body.js';
 import { describeTarget, type OssErrorContext, type ResponseHeaders } from './oss-errors.js';
 import {
@@ -11,6 +17,7 @@ import {
   unquoteEtag,
 } from './oss-headers.js';
 import type {
+  BucketInfo,
   CallOptions,
   CopyOptions,
   GetOptions,
@@ -19,9 +26,11 @@ import type {
   MultipartUploadInfo,
   ObjectInfo,
   PartInfo,
+  PresignedUrl,
   PutOptions,
   PutResult,
   RemoteAccount,
+  RemoteCatalog,
   RemoteStore,
   UploadBody,
 } from './remote-store.js';
@@ -38,6 +47,16 @@ export interface OssRemoteStoreOptions extends OssSessionOptions {
 const SLOW_OP_TIMEOUT_MS = 300_000;
 const MAX_KEY_BYTES = 1023;
 const MAX_LIST_KEYS = 1000;
+/** Longest validity of a presigned URL OSS accepts (V4 `x-oss-expires`): 7 days. */
+const MAX_PRESIGN_SECONDS = 604_800;
+/** Safety stop for ListBuckets paging (OSS allows far fewer buckets per account). */
+const MAX_BUCKET_PAGES = 100;
+
+/** The signing-only clients never send anything: a request reaching this is a bug. */
+const NO_TRANSPORT = {
+  request: () =>
+    Promise.reject(new CoreError('unknown', 'A signing-only OSS client tried to send a request.')),
+};
 
 type Target = OssErrorContext;
 
@@ -47,12 +66,17 @@ type Target = OssErrorContext;
  * engine does. Every failure is a CoreError (oss-errors.ts); abort and timeouts end only
  * the call they belong to (oss-call.ts).
  */
-export class OssRemoteStore implements RemoteStore {
+export class OssRemoteStore implements RemoteStore, RemoteCatalog {
   private readonly session: OssSession;
   private readonly baseTimeoutMs: number;
   private readonly minBytesPerSecond: number;
+  /** Clients that only sign URLs (presignGet), by bucket. */
+  private readonly signers = new Map<string, AliOssClient>();
 
-  constructor(account: RemoteAccount, options: OssRemoteStoreOptions = {}) {
+  constructor(
+    private readonly account: RemoteAccount,
+    options: OssRemoteStoreOptions = {},
+  ) {
     this.session = new OssSession(account, options);
     this.baseTimeoutMs = options.baseTimeoutMs ?? 60_000;
     this.minBytesPerSecond = options.minBytesPerSecond ?? 64 * 1024;
@@ -72,7 +96,10 @@ export class OssRemoteStore implements RemoteStore {
     try {
       return await this.session.run(target, options, this.baseTimeoutMs, async (client, o) => {
         const result = await client.head(key, o);
-        return objectInfoFromHeaders(key, result.res.headers);
+        const info = objectInfoFromHeaders(key, result.res.headers);
+        const storageClass = headerValue(result.res.headers, 'x-oss-storage-class');
+        if (storageClass !== undefined && storageClass !== '') info.storageClass = storageClass;
+        return info;
       });
     } catch (error) {
       // Only a missing key: a missing bucket (x-oss-err says NoSuchBucket) still throws.
@@ -405,7 +432,99 @@ export class OssRemoteStore implements RemoteStore {
     };
   }
 
+  async listBuckets(options?: CallOptions): Promise<BucketInfo[]> {
+    const target: Target = { op: 'ListBuckets' };
+    const buckets: BucketInfo[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < MAX_BUCKET_PAGES; page++) {
+      const query = { 'max-keys': 1000, ...(marker === undefined ? {} : { marker }) };
+      const result = await this.session.run(target, options, this.baseTimeoutMs, (client, o) =>
+        (client as unknown as AliBucketLister).listBuckets(query, o),
+      );
+      for (const bucket of result.buckets ?? []) {
+        const created = bucket.creationDate === undefined ? NaN : Date.parse(bucket.creationDate);
+        buckets.push({
+          name: bucket.name,
+          ...(bucket.region ? { region: bucket.region } : {}),
+          ...(Number.isFinite(created) ? { createdAt: new Date(created) } : {}),
+          ...(bucket.storageClass ? { storageClass: bucket.storageClass } : {}),
+        });
+      }
+      if (!result.isTruncated) return buckets;
+      const next = result.nextMarker ?? undefined;
+      if (next === undefined || next === '' || next === marker) throw noProgress(target);
+      marker = next;
+    }
+    throw noProgress(target);
+  }
+
+  async presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<PresignedUrl> {
+    const target = this.target('PresignGet', bucket, key);
+    if (
+      !Number.isSafeInteger(expiresInSeconds) ||
+      expiresInSeconds < 1 ||
+      expiresInSeconds > MAX_PRESIGN_SECONDS
+    ) {
+      throw new CoreError(
+        'invalid-argument',
+        `A share link must be valid for 1 to ${MAX_PRESIGN_SECONDS} seconds, not ${expiresInSeconds}.`,
+        { subject: key },
+      );
+    }
+    if (isIpEndpoint(this.account.endpoint)) {
+      throw new CoreError(
+        'invalid-argument',
+        `Share links need an endpoint with a host name, not an IP address (${this.account.endpoint}): change the account's endpoint.`,
+        { subject: key },
+      );
+    }
+    const signer = this.signerFor(target);
+    // Both forms count from the signer's clock, in whole seconds.
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    try {
+      const url = this.account.authorizationV4
+        ? await (signer as unknown as AliSigner).signatureUrlV4('GET', expiresInSeconds, {}, key)
+        : (signer as unknown as AliSigner).signatureUrl(key, {
+            method: 'GET',
+            expires: expiresInSeconds,
+          });
+      return { url, expiresAt: new Date((nowSeconds + expiresInSeconds) * 1000) };
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new CoreError(
+        'invalid-request',
+        `No share link could be signed for ${describeTarget(target)} (${this.redact(detail)}).`,
+        { subject: key },
+      );
+    }
+  }
+
   // -------------------------------------------------------------------------------------
+
+  private signerFor(target: Target): AliOssClient {
+    const bucket = target.bucket ?? '';
+    let signer = this.signers.get(bucket);
+    if (signer === undefined) {
+      try {
+        signer = createAliOssClient(this.account, bucket, NO_TRANSPORT);
+      } catch {
+        throw new CoreError(
+          'invalid-request',
+          `"${bucket}" is not a valid bucket name: use 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit.`,
+        );
+      }
+      this.signers.set(bucket, signer);
+    }
+    return signer;
+  }
+
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of [this.account.accessKeySecret, this.account.securityToken]) {
+      if (secret !== undefined && secret.length >= 6) out = out.split(secret).join('***');
+    }
+    return out;
+  }
 
   /** Validates the key before ali-oss sees it: it strips leading slashes, and '' is the bucket. */
   private target(op: string, bucket: string, key: string | undefined): Target {
@@ -459,5 +578,38 @@ function noProgress(target: Target): CoreError {
 async function drain(stream: NodeJS.ReadableStream): Promise<void> {
   for await (const _chunk of stream) {
     // the guard fails the call if anything arrives
+  }
+}
+
+/** ali-oss's ListBuckets, as lib/bucket.js returns it. */
+interface AliBucketLister {
+  listBuckets(
+    query: Record<string, string | number>,
+    options: unknown,
+  ): Promise<{
+    buckets:
+      { name: string; region?: string; creationDate?: string; storageClass?: string }[] | null;
+    isTruncated: boolean;
+    nextMarker: string | null;
+  }>;
+}
+
+/** ali-oss's URL signing (lib/common/object/signatureUrl.js and signatureUrlV4.js). */
+interface AliSigner {
+  signatureUrl(name: string, options: { method: string; expires: number }): string;
+  signatureUrlV4(
+    method: string,
+    expires: number,
+    request: { headers?: Record<string, string>; queries?: Record<string, string> },
+    objectName: string,
+  ): Promise<string>;
+}
+
+function isIpEndpoint(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return isIP(host.replace(/^\[|\]$/g, '')) !== 0;
+  } catch {
+    return false;
   }
 }

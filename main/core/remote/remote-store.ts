@@ -17,6 +17,8 @@ export interface ObjectInfo {
   contentType?: string;
   /** x-oss-meta-* without the prefix, values decoded. */
   meta?: Record<string, string>;
+  /** x-oss-storage-class (Standard, IA, Archive, ...), when the server sent it. */
+  storageClass?: string;
 }
 
 export interface ListedObject {
@@ -155,6 +157,31 @@ export interface RemoteStore {
     query: { prefix?: string; delimiter?: string; token?: string; maxKeys?: number },
     options?: CallOptions,
   ): Promise<ListPage>;
+}
+
+export interface BucketInfo {
+  name: string;
+  /** The bucket's location, e.g. oss-cn-hangzhou. */
+  region?: string;
+  createdAt?: Date;
+  storageClass?: string;
+}
+
+export interface PresignedUrl {
+  url: string;
+  /** When the URL stops working (the signature's own clock, to the second). */
+  expiresAt: Date;
+}
+
+/**
+ * What browsing a bucket needs beyond the transfer port: the account's buckets and share
+ * links. Kept apart from RemoteStore so stores that only transfer need not implement it.
+ */
+export interface RemoteCatalog {
+  /** Every bucket the account can list (all pages). */
+  listBuckets(options?: CallOptions): Promise<BucketInfo[]>;
+  /** A presigned GET URL for `key`, valid for `expiresInSeconds` (1 .. 604800). */
+  presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<PresignedUrl>;
 }
 
 export interface RemoteAccount {
