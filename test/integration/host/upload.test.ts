@@ -164,6 +164,25 @@ describe('POST /api/upload', () => {
     await until(async () => (await staged()).length === 0, 'the staged copies to go');
   });
 
+  it('keeps the staged copy of a failed job (for a retry) and removes it once cancelled', async () => {
+    const answer = await upload(
+      { accountId: String(accountId), bucket: 'no-such-bucket-here', path: 'lost.txt' },
+      Buffer.from('kept until cancelled'),
+    );
+    expect(answer.status).toBe(201);
+    const { batch, jobId } = (await answer.json()) as { batch: string; jobId: number };
+    const runtime = await service.runtime();
+    if (runtime === undefined) throw new Error('no runtime');
+    const counts = await runtime.engine.waitForBatch(batch);
+    expect(counts.failed).toBe(1);
+    expect(runtime.store.get(jobId)?.error?.code).toBe('no-such-bucket');
+    const kept = await staged();
+    expect(kept.some((entry) => entry.endsWith('lost.txt'))).toBe(true);
+    await service.api['transfers.cancel']!({ ids: [jobId] });
+    expect(runtime.store.get(jobId)?.state).toBe('cancelled');
+    await until(async () => (await staged()).length === 0, 'the cancelled job’s staged copy to go');
+  });
+
   it('refuses a request without the token (401) and with a foreign Origin (403)', async () => {
     const query = { accountId: String(accountId), bucket: BUCKET, path: 'nope.txt' };
     const noToken = await fetch(uploadUrl(query), {
