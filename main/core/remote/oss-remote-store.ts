@@ -479,7 +479,6 @@ export class OssRemoteStore implements RemoteStore, RemoteCatalog {
       );
     }
     const signer = this.signerFor(target);
-    // Both forms count from the signer's clock, in whole seconds.
     const nowSeconds = Math.floor(Date.now() / 1000);
     try {
       const url = this.account.authorizationV4
@@ -488,7 +487,10 @@ export class OssRemoteStore implements RemoteStore, RemoteCatalog {
             method: 'GET',
             expires: expiresInSeconds,
           });
-      return { url, expiresAt: new Date((nowSeconds + expiresInSeconds) * 1000) };
+      return {
+        url,
+        expiresAt: new Date(signedExpiry(url) ?? (nowSeconds + expiresInSeconds) * 1000),
+      };
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new CoreError(
@@ -603,6 +605,18 @@ interface AliSigner {
     request: { headers?: Record<string, string>; queries?: Record<string, string> },
     objectName: string,
   ): Promise<string>;
+}
+
+/** When a presigned URL expires, read from the URL itself (V1 `Expires`, V4 date + expires). */
+function signedExpiry(url: string): number | undefined {
+  const query = new URL(url).searchParams;
+  const v1 = query.get('Expires');
+  if (v1 !== null && /^[0-9]{1,15}$/.test(v1)) return Number(v1) * 1000;
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('x-oss-date') ?? '');
+  const expires = query.get('x-oss-expires');
+  if (date === null || expires === null || !/^[0-9]{1,7}$/.test(expires)) return undefined;
+  const [y, mo, d, h, mi, s] = date.slice(1).map(Number);
+  return Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, s) + Number(expires) * 1000;
 }
 
 function isIpEndpoint(endpoint: string): boolean {

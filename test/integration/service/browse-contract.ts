@@ -534,7 +534,7 @@ export function browseTests(get: () => SuiteContext): void {
       expiresInSeconds: 3600,
     });
     expect(link.expiresAt).toBeGreaterThan(Date.now() + 3590_000);
-    expect(link.expiresAt).toBeLessThanOrEqual(Date.now() + 3600_000);
+    expect(link.expiresAt).toBeLessThanOrEqual(Date.now() + 3601_000);
     const response = await fetch(link.url);
     expect(response.status).toBe(200);
     expect(Buffer.compare(Buffer.from(await response.arrayBuffer()), body)).toBe(0);
