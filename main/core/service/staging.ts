@@ -114,6 +114,8 @@ export function createStaging(ctx: ServiceContext) {
   /** Folders being written right now: the sweeps leave them alone. */
   const writing = new Set<string>();
   const pending = new Set<Promise<unknown>>();
+  /** Bytes that stages under way will still write: counted against the free space. */
+  let reserved = 0;
   let closed = false;
 
   function track<T>(promise: Promise<T>): Promise<T> {
@@ -211,10 +213,10 @@ export function createStaging(ctx: ServiceContext) {
       throw invalid('size', `The file is larger than ${STAGING_MAX_BYTES} bytes.`);
     const space = await statfs(root);
     const free = Number(space.bavail) * Number(space.bsize);
-    if (free < request.size + STAGING_RESERVE_BYTES)
+    if (free < request.size + reserved + STAGING_RESERVE_BYTES)
       throw new ContractError(
         'disk-full',
-        `Not enough free disk space to stage ${request.size} bytes in ${root} (${free} bytes free, ${STAGING_RESERVE_BYTES} kept in reserve): free some space and drop the file again.`,
+        `Not enough free disk space to stage ${request.size} bytes in ${root} (${free} bytes free, ${reserved} promised to uploads under way, ${STAGING_RESERVE_BYTES} kept in reserve): free some space and drop the file again.`,
         { subject: root },
       );
     return { accountId, key, filePath };
@@ -224,6 +226,23 @@ export function createStaging(ctx: ServiceContext) {
     if (closed) throw new ContractError('unknown', 'The service is closed.');
     await started;
     const { accountId, key, filePath } = await check(request);
+    // What is written stops counting as promised: the disk's free space shows it by then.
+    const promise = { bytes: request.size };
+    reserved += promise.bytes;
+    try {
+      return await stageChecked(request, accountId, key, filePath, promise);
+    } finally {
+      reserved -= promise.bytes;
+    }
+  }
+
+  async function stageChecked(
+    request: StageRequest,
+    accountId: number,
+    key: string,
+    filePath: string,
+    promise: { bytes: number },
+  ): Promise<StagedUpload> {
     // Started before any byte is read: an account that cannot run refuses the drop at once.
     const runtime = await ctx.runtimeFor(accountId, 'accountId');
     const id = randomBytes(16).toString('hex');
@@ -246,6 +265,9 @@ export function createStaging(ctx: ServiceContext) {
               { subject: 'size' },
             );
           await handle.write(chunk);
+          const written = Math.min(chunk.length, promise.bytes);
+          promise.bytes -= written;
+          reserved -= written;
         }
         if (received !== request.size)
           throw new ContractError(

@@ -305,6 +305,43 @@ describe('POST /api/upload', () => {
     });
     expect(status).toBe(507);
     expect(await staged()).toEqual([]);
+
+    // Two drops that each fit, but not together: the second is refused while the first
+    // is still arriving (its bytes are promised).
+    const now = await statfs(dataDir);
+    const free = Number(now.bavail) * Number(now.bsize);
+    const each = String(Math.floor(free * 0.6));
+    const first = httpRequest(
+      uploadUrl({ accountId: String(accountId), bucket: BUCKET, path: 'first.bin' }),
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${host.token}`, 'Content-Length': each },
+      },
+    );
+    first.on('error', () => undefined);
+    first.write(Buffer.alloc(64 * 1024));
+    await until(
+      async () => (await staged()).some((entry) => entry.endsWith('first.bin.partial')),
+      'the first drop to be staging',
+    );
+    const second = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        uploadUrl({ accountId: String(accountId), bucket: BUCKET, path: 'second.bin' }),
+        {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${host.token}`, 'Content-Length': each },
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write(Buffer.alloc(1024));
+    });
+    expect(second).toBe(507);
+    first.destroy();
+    await until(async () => (await staged()).length === 0, 'the aborted first drop to go');
     await closeService();
     await openService();
   });
