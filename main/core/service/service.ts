@@ -57,6 +57,9 @@ export interface ServiceOptions {
   activity?: ActivityOptions;
 }
 
+/** How often a runtime's job changes are reported as app.statusChanged, at most. */
+const STATUS_EVERY_MS = 250;
+
 export type ServiceListener = (name: EventName, payload: unknown) => void;
 
 export interface Service {
@@ -147,9 +150,17 @@ export function createService(options: ServiceOptions): Service {
         (active) => emit('app.statusChanged', appStatus(active, now)),
         () => undefined,
       );
+    // A burst of jobs changes the status thousands of times a second: tell it at most every
+    // STATUS_EVERY_MS (each status counts the queue).
+    let statusTimer: NodeJS.Timeout | undefined;
     engine.on('job', (job) => {
       emit('transfers.jobChanged', toTransferDto(job, row.id));
-      void publishStatus();
+      if (statusTimer !== undefined) return;
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        if (!closed) void publishStatus();
+      }, STATUS_EVERY_MS);
+      statusTimer.unref();
     });
     engine.on('progress', (snapshot) =>
       emit('transfers.progress', toProgressDto(snapshot, row.id)),
