@@ -78,8 +78,9 @@ function storedPort(endpoint: string | null): number {
 export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOptions = {}) {
   const startServer = options.startServer ?? startOssLocal;
   const root = path.join(ctx.dataDir, LOCAL_STORAGE_DIR);
-  /** The running server by account id (a promise while it starts). */
-  const servers = new Map<number, Promise<LocalServer>>();
+  /** The running server by account id, with the key it checks. */
+  const servers = new Map<number, { server: LocalServer; accessKeyId: string; secret: string }>();
+  let ensuring: Promise<unknown> = Promise.resolve();
   /** addLocalStorage calls run one after another, so two calls make one account. */
   let adding: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -114,35 +115,49 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
     );
   }
 
-  async function ensureRunning(row: AccountRow): Promise<AccountRow> {
-    if (row.kind !== 'local') return row;
+  /** Starts (or, after its key changed, restarts) the account's server; one call at a time. */
+  function ensureRunning(row: AccountRow): Promise<AccountRow> {
+    if (row.kind !== 'local') return Promise.resolve(row);
+    const run = ensuring.then(() => ensureRunningNow(row));
+    ensuring = run.catch(() => undefined);
+    return run;
+  }
+
+  async function ensureRunningNow(given: AccountRow): Promise<AccountRow> {
     if (closed) throw new ContractError('unknown', 'The service is closed.');
-    let running = servers.get(row.id);
-    if (running === undefined) {
-      running = (async () => {
-        const secret = await ctx.secrets.get(accountSecretRef(row.id, 'accessKeySecret'));
-        if (secret === undefined)
-          throw new ContractError(
-            'invalid-access-key',
-            'The secret of Storage on this computer is missing from the secret store: remove the account and add local storage again (the data on disk is kept).',
-            { subject: 'accessKeySecret' },
-          );
-        registerSecret(secret);
-        try {
-          return await start(storedPort(row.endpoint), row.accessKeyId, secret);
-        } catch (error) {
-          throw failure(error);
-        }
-      })();
-      servers.set(row.id, running);
-      running.catch(() => servers.delete(row.id));
+    const row = ctx.accounts.get(given.id) ?? given;
+    const secret = await ctx.secrets.get(accountSecretRef(row.id, 'accessKeySecret'));
+    if (secret === undefined)
+      throw new ContractError(
+        'invalid-access-key',
+        'The secret of Storage on this computer is missing from the secret store: remove the account and add local storage again (the data on disk is kept).',
+        { subject: 'accessKeySecret' },
+      );
+    registerSecret(secret);
+    let port = storedPort(row.endpoint);
+    const running = servers.get(row.id);
+    if (running !== undefined) {
+      if (running.accessKeyId === row.accessKeyId && running.secret === secret)
+        return withEndpoint(row, running.server.port);
+      // accounts.update gave it a new key: the server must check the new one.
+      port = running.server.port;
+      await stop(row.id);
     }
-    const server = await running;
-    const endpoint = endpointOf(server.port);
-    const current = ctx.accounts.get(row.id) ?? row;
-    if (current.endpoint === endpoint) return current;
-    ctx.logger.debug({ accountId: row.id, port: server.port }, 'local storage moved to a new port');
-    return ctx.accounts.update(row.id, { endpoint }) ?? { ...current, endpoint };
+    let server: LocalServer;
+    try {
+      server = await start(port, row.accessKeyId, secret);
+    } catch (error) {
+      throw failure(error);
+    }
+    servers.set(row.id, { server, accessKeyId: row.accessKeyId, secret });
+    return withEndpoint(row, server.port);
+  }
+
+  function withEndpoint(row: AccountRow, port: number): AccountRow {
+    const endpoint = endpointOf(port);
+    if (row.endpoint === endpoint) return row;
+    ctx.logger.debug({ accountId: row.id, port }, 'local storage moved to a new port');
+    return ctx.accounts.update(row.id, { endpoint }) ?? { ...row, endpoint };
   }
 
   async function add(): Promise<AccountRow> {
@@ -175,7 +190,7 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
       });
       await ctx.secrets.set(accountSecretRef(row.id, 'accessKeySecret'), secret);
       const saved = ctx.accounts.update(row.id, { hasSecret: true }) as AccountRow;
-      servers.set(row.id, Promise.resolve(server));
+      servers.set(row.id, { server, accessKeyId, secret });
       ctx.logger.debug({ accountId: row.id, port: server.port }, 'local storage added');
       return saved;
     } catch (error) {
@@ -196,12 +211,7 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
   async function stop(id: number): Promise<void> {
     const running = servers.get(id);
     servers.delete(id);
-    if (running === undefined) return;
-    try {
-      await (await running).close();
-    } catch {
-      // a server that failed to start has nothing to close
-    }
+    await running?.server.close();
   }
 
   return {

@@ -175,6 +175,32 @@ describe('accounts.addLocalStorage', () => {
     }
   });
 
+  it('a new secret given with accounts.update restarts the server with it, on the same port', async () => {
+    const service = services[0]!;
+    const old = await secretOf(account.id);
+    const rotated = `rotated-${randomBytes(24).toString('base64url')}`;
+    await service.api['accounts.update']!({ id: account.id, accessKeySecret: rotated });
+    const tested = await service.api['accounts.testConnection']!({ id: account.id });
+    expect(tested.ok).toBe(true);
+    const { accounts } = await service.api['accounts.list']!({});
+    expect(accounts[0]!.endpoint).toBe(account.endpoint);
+    expect(await secretOf(account.id)).toBe(rotated);
+    const client = await independentClient(account, accessKeyId);
+    const got = await client.get('dir/photo.bin');
+    expect(Buffer.compare(got.content as Buffer, content)).toBe(0);
+    const stale = new OSS({
+      endpoint: (account.endpoint ?? '').replace('127.0.0.1', 'localhost'),
+      sldEnable: true,
+      region: 'oss-cn-hangzhou',
+      bucket: LOCAL_BUCKET,
+      accessKeyId,
+      accessKeySecret: old,
+    } as OSS.Options);
+    await expect(stale.get('dir/photo.bin')).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    });
+  });
+
   it('keeps the secret out of every file under the data dir', async () => {
     const secret = await secretOf(account.id);
     expect(secret.length).toBeGreaterThanOrEqual(32);
