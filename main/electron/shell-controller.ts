@@ -25,6 +25,8 @@ export interface ShellPorts {
   setTray(model: TrayMenuModel): void;
   showNotification(content: NotificationContent, notification: NotificationDto): void;
   applyLoginItem(desired: boolean): void;
+  /** The log file's level, from settings.logLevel. */
+  setLogLevel?(level: SettingsDto['logLevel']): void;
   showWindow(): void;
   quit(): void;
   warn(message: string, detail?: unknown): void;
@@ -61,6 +63,7 @@ export function createShellController(options: ShellControllerOptions): ShellCon
   let status: AppStatusDto | undefined;
   let language: MainLanguage = i18n.language;
   let launchAtLogin: boolean | undefined;
+  let logLevel: SettingsDto['logLevel'] | undefined;
   let disposed = false;
   const gate = createNotificationGate(options.notificationLimit ?? {});
 
@@ -79,6 +82,10 @@ export function createShellController(options: ShellControllerOptions): ShellCon
       language = next;
       i18n.setLanguage(next);
       renderTray();
+    }
+    if (settings.logLevel !== logLevel) {
+      logLevel = settings.logLevel;
+      ports.setLogLevel?.(settings.logLevel);
     }
     if (settings.launchAtLogin !== launchAtLogin) {
       launchAtLogin = settings.launchAtLogin;

@@ -44,6 +44,7 @@ function fakePorts() {
     }),
     showNotification: vi.fn(),
     applyLoginItem: vi.fn(),
+    setLogLevel: vi.fn(),
     showWindow: vi.fn(),
     quit: vi.fn(),
     warn: vi.fn(),
@@ -96,6 +97,7 @@ describe('createShellController', () => {
     // the same values again change nothing
     await shell.api['settings.update']!({ logLevel: 'debug' });
     expect(ports.applyLoginItem).toHaveBeenCalledTimes(2);
+    expect(ports.setLogLevel.mock.calls).toEqual([['info'], ['debug']]);
     // the unwrapped methods are the service's own
     expect(shell.api['app.info']).toBe(service.api['app.info']);
     shell.dispose();
