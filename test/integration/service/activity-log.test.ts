@@ -191,6 +191,71 @@ describe('activity log', () => {
     }
   });
 
+  it('logs a conflict and held deletes once, also across a restart', async () => {
+    const oss = await startLocalOss();
+    const secrets = new MemorySecretStore();
+    const dataDir = path.join(work, 'restart');
+    let service = createService({ dataDir, secrets, pairRunner: { stabilityMs: 0 } });
+    try {
+      await oss.client().putBucket(BUCKET);
+      const client = oss.client();
+      client.useBucket(BUCKET);
+      await client.put('r/c.txt', Buffer.from('remote'));
+      const folder = await mkdtemp(path.join(work, 'restart-pair-'));
+      await writeFile(path.join(folder, 'a.txt'), 'a');
+      await writeFile(path.join(folder, 'c.txt'), 'local c');
+      const account = await service.api['accounts.add']!({
+        name: 'Restart',
+        endpoint: `http://localhost:${oss.server.port}`,
+        region: TEST_REGION,
+        defaultBucket: BUCKET,
+        accessKeyId: TEST_ACCESS_KEY_ID,
+        accessKeySecret: TEST_ACCESS_KEY_SECRET,
+      });
+      const { pair } = await service.api['pairs.add']!({
+        accountId: account.id,
+        localRoot: folder,
+        bucket: BUCKET,
+        prefix: 'r/',
+        mode: 'mirror',
+      });
+      const state = async () => (await service.api['pairs.get']!({ pairId: pair.id })).state;
+      await waitFor(
+        async () =>
+          (await service.api['pairs.get']!({ pairId: pair.id })).counters.lastSyncedAt !== null &&
+          (await state()) === 'idle',
+        'the first sync',
+      );
+      await rm(path.join(folder, 'a.txt'));
+      await rm(path.join(folder, 'c.txt'));
+      await service.api['pairs.syncNow']!({ pairId: pair.id });
+      await waitFor(async () => (await state()) === 'waiting-for-confirmation', 'the guard');
+      const logged = async (kind: 'conflict' | 'deletes-held') =>
+        (await service.api['activity.list']!({ kinds: [kind] })).total;
+      await waitFor(async () => (await logged('deletes-held')) === 1, 'the held deletes entry');
+      expect(await logged('conflict')).toBe(1);
+
+      await service.close();
+      service = createService({ dataDir, secrets, pairRunner: { stabilityMs: 0 } });
+      const events: string[] = [];
+      service.events.on((name, payload) => events.push(JSON.stringify({ name, payload })));
+      await service.runtime();
+      await waitFor(async () => (await state()) === 'waiting-for-confirmation', 'the restart');
+      // The pair's status events after the restart (coalesced) have come and gone.
+      await waitFor(
+        () => events.some((text) => text.includes('"pairs.statusChanged"')),
+        'a status event',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await logged('deletes-held')).toBe(1);
+      expect(await logged('conflict')).toBe(1);
+      expect(events.some((text) => text.includes('"app.notification"'))).toBe(false);
+    } finally {
+      await service.close();
+      await oss.close();
+    }
+  }, 60_000);
+
   it('notifies offline once when OSS goes away and online once when it is back', async () => {
     const root = await mkdtemp(path.join(work, 'oss-root-'));
     let oss = await startLocalOss({ root });
