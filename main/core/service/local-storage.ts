@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ContractError } from '../../../shared/contract/index.js';
 import type { AccountRow } from '../db/account-store.js';
-import { registerSecret } from '../secrets/secret-registry.js';
+import { redact, registerSecret } from '../secrets/secret-registry.js';
 import { accountSecretRef } from '../secrets/secret-store.js';
 import type { Handler, ServiceContext } from './context.js';
 import { toAccountDto } from './dto.js';
@@ -106,7 +106,7 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
 
   function failure(error: unknown): ContractError {
     if (error instanceof ContractError) return error;
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = redact(error instanceof Error ? error.message : String(error));
     ctx.logger.error({ detail, root }, 'local storage failed to start');
     return new ContractError(
       'local-io',
@@ -115,12 +115,17 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
     );
   }
 
-  /** Starts (or, after its key changed, restarts) the account's server; one call at a time. */
-  function ensureRunning(row: AccountRow): Promise<AccountRow> {
-    if (row.kind !== 'local') return Promise.resolve(row);
-    const run = ensuring.then(() => ensureRunningNow(row));
+  /** Runs starts and stops of servers one at a time. */
+  function serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = ensuring.then(task);
     ensuring = run.catch(() => undefined);
     return run;
+  }
+
+  /** Starts (or, after its key changed, restarts) the account's server. */
+  function ensureRunning(row: AccountRow): Promise<AccountRow> {
+    if (row.kind !== 'local') return Promise.resolve(row);
+    return serially(() => ensureRunningNow(row));
   }
 
   async function ensureRunningNow(given: AccountRow): Promise<AccountRow> {
@@ -223,7 +228,7 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
       if (row.kind !== 'local') return;
       // Its transfers stop first, so none of them fails against a server going away.
       await ctx.stopRuntime(row.id);
-      await stop(row.id);
+      await serially(() => stop(row.id));
       ctx.logger.debug(
         { accountId: row.id, root },
         'local storage removed: its server is stopped and its data is kept on disk',
@@ -231,7 +236,9 @@ export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOpt
     },
     async close() {
       closed = true;
-      for (const id of [...servers.keys()]) await stop(id);
+      await serially(async () => {
+        for (const id of [...servers.keys()]) await stop(id);
+      });
     },
   };
 }
