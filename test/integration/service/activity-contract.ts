@@ -11,6 +11,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import type {
   ActivityEntryDto,
+  AppStatusDto,
   NotificationDto,
   PairStatusDto,
   Params,
@@ -159,6 +160,14 @@ export function activityTests(get: () => SuiteContext): void {
     const status = await call('app.status', {});
     expect(status.counts.pairsAwaitingConfirmation).toBe(1);
     expect(status.counts.conflicts).toBeGreaterThanOrEqual(1);
+    // ... and says so when the pair's status changes those counts.
+    await eventually(
+      () =>
+        events<AppStatusDto>('app.statusChanged').find(
+          (pushed) => pushed.counts.pairsAwaitingConfirmation === 1,
+        ),
+      'app.statusChanged with the waiting pair',
+    );
 
     // Notifications: the conflict and the held deletes, naming the pair.
     const conflict = await eventually(
