@@ -1,4 +1,5 @@
-// Draws the tray icons (one per app state, 16 px and @2x 32 px) into assets/tray/ as PNG.
+// Draws the tray icons (one per app state, 16 px and @2x 32 px) into assets/tray/ as PNG,
+// and the app icon (512 px, the syncing arrows) into build/icon.png for electron-builder.
 // Run `node scripts/make-tray-icons.mjs` after changing a shape or colour; the output is
 // committed. No image library: shapes are distance tests, 4x4 supersampled, and the PNG is
 // written by hand (zlib from Node).
@@ -65,6 +66,7 @@ export const STATES = {
 };
 
 const SAMPLES = 4;
+export const APP_ICON_SIZE = 512;
 
 /** RGBA pixels of one icon. */
 export function draw(state, size) {
@@ -151,4 +153,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       console.log(path.relative(root, file));
     }
   }
+  const appIcon = path.join(root, 'build', 'icon.png');
+  mkdirSync(path.dirname(appIcon), { recursive: true });
+  writeFileSync(appIcon, encodePng(draw('syncing', APP_ICON_SIZE), APP_ICON_SIZE));
+  console.log(path.relative(root, appIcon));
 }

@@ -1,5 +1,6 @@
-// The tray icons: one PNG per app state at 1x and @2x, valid, round, distinct, and what
-// scripts/make-tray-icons.mjs draws today (so the committed files cannot drift from it).
+// The tray icons (one PNG per app state at 1x and @2x) and the app icon: valid, round,
+// distinct, and what scripts/make-tray-icons.mjs draws today (so the committed files
+// cannot drift from it).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -61,6 +62,13 @@ describe('tray icons', () => {
     }
   });
 
+  it('the app icon is 512 px', () => {
+    const { width, height, pixels } = decodePng(path.resolve('build/icon.png'));
+    expect([width, height]).toEqual([512, 512]);
+    expect(pixel(pixels, width, 256, 20)[3]).toBe(255);
+    expect(pixel(pixels, width, 0, 0)[3]).toBe(0);
+  });
+
   it('every state has its own colour', () => {
     const colours = APP_STATES.map((state) => {
       const { width, pixels } = decodePng(path.join(DIR, `${trayIconName(state)}@2x.png`));
@@ -71,8 +79,9 @@ describe('tray icons', () => {
 
   it('the committed files are what the script draws', async () => {
     const program = `
-      import { draw, encodePng, STATES } from './scripts/make-tray-icons.mjs';
+      import { APP_ICON_SIZE, draw, encodePng, STATES } from './scripts/make-tray-icons.mjs';
       const out = {};
+      out['../../build/icon.png'] = encodePng(draw('syncing', APP_ICON_SIZE), APP_ICON_SIZE).toString('base64');
       for (const state of Object.keys(STATES)) {
         out['tray-' + state + '.png'] = encodePng(draw(state, 16), 16).toString('base64');
         out['tray-' + state + '@2x.png'] = encodePng(draw(state, 32), 32).toString('base64');
@@ -84,7 +93,7 @@ describe('tray icons', () => {
       program,
     ]);
     const drawn = JSON.parse(stdout) as Record<string, string>;
-    expect(Object.keys(drawn)).toHaveLength(APP_STATES.length * 2);
+    expect(Object.keys(drawn)).toHaveLength(APP_STATES.length * 2 + 1);
     for (const [name, base64] of Object.entries(drawn)) {
       expect(readFileSync(path.join(DIR, name)).toString('base64'), name).toBe(base64);
     }
