@@ -9,6 +9,26 @@ import { createWebSocketTransport } from './ws-transport.js';
 
 const TOKEN_STORAGE_KEY = 'ossync.token';
 
+/** The parts of `window` used here (structural, so tests pass a plain object). */
+export interface WindowLike {
+  readonly location: {
+    hash: string;
+    pathname: string;
+    search: string;
+    protocol: string;
+    host: string;
+  };
+  readonly history: {
+    state: unknown;
+    replaceState(state: unknown, unused: string, url: string): void;
+  };
+  readonly sessionStorage: {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+  };
+  readonly ossync?: unknown;
+}
+
 /** The token in a fragment such as `#token=abc` or `#view=x&token=abc`, else null. */
 export function tokenFromHash(hash: string): string | null {
   const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
@@ -16,7 +36,7 @@ export function tokenFromHash(hash: string): string | null {
   return token !== null && token !== '' ? token : null;
 }
 
-export function readToken(win: Window): string | null {
+export function readToken(win: WindowLike): string | null {
   const fromHash = tokenFromHash(win.location.hash);
   if (fromHash !== null) {
     try {
@@ -35,13 +55,13 @@ export function readToken(win: Window): string | null {
   }
 }
 
-export function webSocketUrl(location: Location): string {
+export function webSocketUrl(location: WindowLike['location']): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/ws`;
 }
 
-export function pickTransport(win: Window): Transport {
-  const bridge: unknown = (win as unknown as { ossync?: unknown }).ossync;
+export function pickTransport(win: WindowLike): Transport {
+  const bridge = win.ossync;
   if (isBridge(bridge)) return createBridgeTransport(bridge);
   return createWebSocketTransport({
     url: webSocketUrl(win.location),

@@ -21,13 +21,16 @@ export function pickLocale(preferred: readonly string[]): Locale {
   return 'en';
 }
 
-export function systemLocale(nav: Pick<Navigator, 'language' | 'languages'>): Locale {
+/** The part of `navigator` that says the system language. */
+export interface LanguageSource {
+  readonly language: string;
+  readonly languages: readonly string[];
+}
+
+export function systemLocale(nav: LanguageSource): Locale {
   return pickLocale(nav.languages.length > 0 ? nav.languages : [nav.language]);
 }
 
-export function localeForSetting(
-  setting: LanguageSetting,
-  nav: Pick<Navigator, 'language' | 'languages'>,
-): Locale {
+export function localeForSetting(setting: LanguageSetting, nav: LanguageSource): Locale {
   return setting === 'system' ? systemLocale(nav) : setting;
 }

@@ -14,6 +14,38 @@ export const animationFrameScheduler: Scheduler = {
   cancel: (handle) => cancelAnimationFrame(handle),
 };
 
+/**
+ * A scheduler that runs every callback requested before the next frame in that one frame,
+ * so several stores fed by one event render together.
+ */
+export function sharedFrame(base: Scheduler): Scheduler {
+  const callbacks = new Map<number, () => void>();
+  let next = 1;
+  let frame: number | null = null;
+  const run = () => {
+    frame = null;
+    const due = [...callbacks.values()];
+    callbacks.clear();
+    for (const callback of due) callback();
+  };
+  return {
+    request(callback) {
+      const handle = next;
+      next += 1;
+      callbacks.set(handle, callback);
+      frame ??= base.request(run);
+      return handle;
+    },
+    cancel(handle) {
+      callbacks.delete(handle);
+      if (callbacks.size === 0 && frame !== null) {
+        base.cancel(frame);
+        frame = null;
+      }
+    },
+  };
+}
+
 export class KeyedStore<K, V> {
   readonly #values = new Map<K, V>();
   readonly #pending = new Map<K, V>();

@@ -4,7 +4,7 @@
  * through hooks that re-render only for their own entry, at most once per frame.
  */
 import type { ProgressSnapshotDto, TransferDto } from '../../../shared/contract/index.js';
-import { KeyedStore, type Scheduler, animationFrameScheduler } from './keyed-store.js';
+import { KeyedStore, type Scheduler, animationFrameScheduler, sharedFrame } from './keyed-store.js';
 
 /** (accountId, jobId) names a job: ids are per account. */
 export type JobKey = string;
@@ -53,7 +53,9 @@ export class LiveTransfers {
   readonly jobs: KeyedStore<JobKey, TransferDto>;
   readonly totals: KeyedStore<number, AccountTotals>;
 
-  constructor(scheduler: Scheduler = animationFrameScheduler) {
+  constructor(base: Scheduler = animationFrameScheduler) {
+    // One frame for all three stores: an event touching progress and totals renders once.
+    const scheduler = sharedFrame(base);
     this.progress = new KeyedStore(sameProgress, scheduler);
     this.jobs = new KeyedStore(sameJob, scheduler);
     this.totals = new KeyedStore(sameTotals, scheduler);

@@ -1,4 +1,5 @@
 /** Everything about the active transfer, with its last error explained in full. */
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TransferDto } from '../../../../shared/contract/index.js';
 import { ErrorDisplay, jobErrorToContractError } from '../../components/error-display.js';
@@ -6,7 +7,7 @@ import { formatBytes, formatDateTime } from '../../format.js';
 import { useLiveJob } from '../../live/live-context.js';
 import { jobKey } from '../../live/live-transfers.js';
 
-export function TransferDetails({ job: listed }: { job: TransferDto }) {
+function TransferDetailsImpl({ job: listed }: { job: TransferDto }) {
   const { t, i18n } = useTranslation(['transfers', 'common']);
   const locale = i18n.language;
   const job = useLiveJob(jobKey(listed.accountId, listed.id), listed);
@@ -40,3 +41,5 @@ export function TransferDetails({ job: listed }: { job: TransferDto }) {
     </section>
   );
 }
+
+export const TransferDetails = memo(TransferDetailsImpl);

@@ -5,7 +5,7 @@
  * Escape) with the active row announced through aria-activedescendant.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TransferDto } from '../../../../shared/contract/index.js';
@@ -43,12 +43,26 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
   rowsRef.current = rows;
 
   const count = hasNextPage ? Math.max(total ?? 0, rows.length + 1) : rows.length;
+  // Keep the active row inside what exists.
+  const active = Math.min(activeIndex, Math.max(0, count - 1));
 
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 8,
+    // The active row stays rendered even when scrolled away: aria-activedescendant needs it.
+    rangeExtractor: useCallback(
+      (range: Range) => {
+        const indexes = defaultRangeExtractor(range);
+        if (active < range.count && !indexes.includes(active)) {
+          indexes.push(active);
+          indexes.sort((a, b) => a - b);
+        }
+        return indexes;
+      },
+      [active],
+    ),
     getItemKey: (index) => {
       const job = rowsRef.current[index];
       return job === undefined ? `placeholder-${index}` : jobKey(job.accountId, job.id);
@@ -61,9 +75,6 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
     if (!hasNextPage || isFetchingNextPage) return;
     if (lastIndex >= rows.length - PREFETCH_ROWS) void fetchNextPage();
   }, [lastIndex, rows.length, hasNextPage, isFetchingNextPage, fetchNextPage]);
-
-  // Keep the active row inside what exists.
-  const active = Math.min(activeIndex, Math.max(0, count - 1));
 
   const keyAt = (index: number): JobKey | null => {
     const job = rowsRef.current[index];

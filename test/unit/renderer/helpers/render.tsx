@@ -65,8 +65,8 @@ export function renderWithProviders(
  */
 export function useDomLayout(): void {
   beforeEach(() => {
-    vi.spyOn(HTMLElement.prototype, 'offsetHeight', 'get').mockReturnValue(600);
-    vi.spyOn(HTMLElement.prototype, 'offsetWidth', 'get').mockReturnValue(1000);
+    vi.spyOn(Element.prototype, 'clientHeight', 'get').mockReturnValue(600);
+    vi.spyOn(Element.prototype, 'clientWidth', 'get').mockReturnValue(1000);
     vi.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({
       x: 0,
       y: 0,
@@ -78,6 +78,14 @@ export function useDomLayout(): void {
       height: 600,
       toJSON: () => ({}),
     } as DOMRect);
+    // jsdom does not scroll: make scrollTo move scrollTop and report it, like a browser.
+    Element.prototype.scrollTo = function scrollTo(
+      this: Element,
+      options?: ScrollToOptions | number,
+    ) {
+      if (typeof options === 'object' && options.top !== undefined) this.scrollTop = options.top;
+      this.dispatchEvent(new Event('scroll'));
+    } as Element['scrollTo'];
   });
   afterEach(() => {
     cleanup();
