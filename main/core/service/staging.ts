@@ -264,7 +264,10 @@ export function createStaging(ctx: ServiceContext) {
               `The body is longer than its Content-Length (${request.size} bytes).`,
               { subject: 'size' },
             );
-          await handle.write(chunk);
+          for (let offset = 0; offset < chunk.length;) {
+            const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+            offset += bytesWritten;
+          }
           const written = Math.min(chunk.length, promise.bytes);
           promise.bytes -= written;
           reserved -= written;
