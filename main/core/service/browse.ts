@@ -25,6 +25,7 @@ import { isCoreError } from '../errors.js';
 import type { ListedObject, ObjectInfo } from '../remote/remote-store.js';
 import type { TransferRuntime } from '../runtime.js';
 import { DeleteConfirmations } from './browse-confirm.js';
+import { createPreview } from './browse-preview.js';
 import {
   checkNoLinkBetween,
   checkTargetDir,
@@ -46,8 +47,11 @@ const ms = (date: Date | undefined): number | null => {
   return time === undefined || !Number.isFinite(time) || time < 0 ? null : time;
 };
 
-/** A folder key the user wants to create: no empty, '.' or '..' segment, no backslash or control character. */
-function checkFolderKey(prefix: string): void {
+/**
+ * A folder key the user wants to create or upload into: no empty, '.' or '..' segment, no
+ * backslash or control character (such keys could never be downloaded or synced back).
+ */
+function checkFolderKey(prefix: string, doing = 'created'): void {
   const segments = prefix.slice(0, -1).split('/');
   // eslint-disable-next-line no-control-regex
   const unwanted = /[\\\u0000-\u001f\u007f]/;
@@ -55,7 +59,7 @@ function checkFolderKey(prefix: string): void {
   if (bad !== undefined)
     throw new ContractError(
       'invalid-argument',
-      `The folder ${shown(prefix)} cannot be created: ${bad === '' ? 'it has an empty name ("//")' : `the name ${shown(bad)} is not allowed (".", "..", backslashes and control characters are refused)`}.`,
+      `The folder ${shown(prefix)} cannot be ${doing}: ${bad === '' ? 'it has an empty name ("//")' : `the name ${shown(bad)} is not allowed (".", "..", backslashes and control characters are refused)`}.`,
       { subject: prefix },
     );
 }
@@ -192,6 +196,8 @@ export function createBrowse(ctx: ServiceContext) {
       return details(info);
     },
 
+    'objects.preview': createPreview(ctx),
+
     async 'objects.createFolder'(params) {
       checkFolderKey(params.prefix);
       const runtime = await runtimeOf(params.accountId);
@@ -211,6 +217,7 @@ export function createBrowse(ctx: ServiceContext) {
     },
 
     async 'objects.upload'(params) {
+      if (params.prefix !== '') checkFolderKey(params.prefix, 'uploaded into');
       const plan = await planUpload(params.prefix, params.localPaths);
       const runtime = await runtimeOf(params.accountId);
       const batch = `upload-${randomUUID()}`;

@@ -302,6 +302,14 @@ export function browseTests(get: () => SuiteContext): void {
       expect(error.subject, subject).toBe(subject);
       expect(error.message).toContain(JSON.stringify(subject));
     }
+    // A prefix with '..' or an empty segment makes keys nothing could download again.
+    for (const prefix of [`${tag}/../`, `${tag}//`]) {
+      const error = await refused(
+        call('objects.upload', { ...base, prefix, localPaths: [soloFile] }),
+        'invalid-argument',
+      );
+      expect(error.subject).toBe(prefix);
+    }
     // Two files with the same name would get the same key.
     const twin = path.join(scratch, 'twin');
     await mkdir(twin);
