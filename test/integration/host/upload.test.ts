@@ -164,6 +164,21 @@ describe('POST /api/upload', () => {
     await until(async () => (await staged()).length === 0, 'the staged copies to go');
   });
 
+  it('uploads an empty file', async () => {
+    const answer = await upload(
+      { accountId: String(accountId), bucket: BUCKET, path: 'empty.txt' },
+      Buffer.alloc(0),
+    );
+    expect(answer.status).toBe(201);
+    const { batch } = (await answer.json()) as { batch: string };
+    const runtime = await service.runtime();
+    if (runtime === undefined) throw new Error('no runtime');
+    expect((await runtime.engine.waitForBatch(batch)).done).toBe(1);
+    const head = await oss.client({ bucket: BUCKET }).head('empty.txt');
+    expect((head.res.headers as Record<string, string>)['content-length']).toBe('0');
+    await until(async () => (await staged()).length === 0, 'the staged copy to go');
+  });
+
   it('keeps the staged copy of a failed job (for a retry) and removes it once cancelled', async () => {
     const answer = await upload(
       { accountId: String(accountId), bucket: 'no-such-bucket-here', path: 'lost.txt' },
