@@ -50,14 +50,31 @@ let accountId: number;
 
 const stagingDir = () => path.join(dataDir, 'staging');
 
+/** Every log line of the host and the service, as text. */
+const logged: string[] = [];
+const record = (level: string) => (fields: object, message: string) => {
+  logged.push(
+    `${level} ${message} ${JSON.stringify(fields, (_key, value: unknown) => (value instanceof Error ? value.message : value))}`,
+  );
+};
+const logger = {
+  debug: record('debug'),
+  info: record('info'),
+  warn: record('warn'),
+  error: record('error'),
+};
+const tokens: string[] = [];
+
 async function openService() {
-  service = createService({ dataDir, secrets });
+  service = createService({ dataDir, secrets, logger });
   host = await startHost({
     api: service.api as ContractApi,
     events: service.events,
     staging: service.staging,
     limits: { maxUploadBytes: MAX_UPLOAD },
+    logger,
   });
+  tokens.push(host.token);
 }
 
 async function closeService() {
@@ -117,6 +134,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Nothing logged carries the token, the secret or a query string.
+  expect(logged.length).toBeGreaterThan(0);
+  for (const line of logged) {
+    for (const token of tokens) expect(line).not.toContain(token);
+    expect(line).not.toContain(TEST_ACCESS_KEY_SECRET);
+    expect(line).not.toContain('accountId=');
+  }
   await closeService();
   await oss.close();
   await rm(dataDir, { recursive: true, force: true });
