@@ -2,7 +2,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 
 /**
- * A strict CSP: only the host's own scripts, styles and images; WebSocket connections to
+ * A strict CSP: only the host's own scripts and styles, images from the host, data: and
+ * blob: (previews); WebSocket connections to
  * the host itself (spelled out, as 'self' does not cover ws: in every browser). CSP has no
  * syntax for IPv6 literals (Chromium reports `ws://[::1]:port` as invalid and ignores it),
  * so those origins are left to 'self', which CSP Level 3 browsers apply to ws: too.
@@ -16,6 +17,8 @@ export function contentSecurityPolicy(origins: readonly string[]): string {
     "default-src 'self'",
     `connect-src 'self' ${sockets}`.trimEnd(),
     "script-src 'self'",
+    // Previews show an object's bytes through a blob: URL (the Browser view).
+    "img-src 'self' data: blob:",
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",

@@ -19,6 +19,9 @@ import {
 export const SHARE_LINK_PRESETS = { hour: 3600, day: 86_400, week: 604_800 } as const;
 export const MAX_SHARE_LINK_SECONDS = SHARE_LINK_PRESETS.week;
 
+/** objects.preview returns at most this many bytes from the start of an object. */
+export const MAX_PREVIEW_BYTES = 256 * 1024;
+
 const storageClass = () => text(32);
 const etag = () => text(128);
 /** CRC64-ECMA as OSS writes it: a decimal uint64. */
@@ -105,6 +108,22 @@ export const browseMethods = {
   'objects.details': {
     params: z.strictObject({ ...where, key: ossKey() }),
     result: objectDetailsSchema,
+  },
+  /** The first bytes of an object (at most MAX_PREVIEW_BYTES), for image and text previews. */
+  'objects.preview': {
+    params: z.strictObject({ ...where, key: ossKey() }),
+    result: z.strictObject({
+      contentType: text(255).nullable(),
+      /** The whole object's size. */
+      size: count(),
+      /** true when `data` is only the start of the object. */
+      truncated: z.boolean(),
+      /** Base64 of the first min(size, MAX_PREVIEW_BYTES) bytes. */
+      data: z
+        .string()
+        .max(Math.ceil(MAX_PREVIEW_BYTES / 3) * 4)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+    }),
   },
   /** Creates an empty folder object (`prefix` ends with '/'). */
   'objects.createFolder': {

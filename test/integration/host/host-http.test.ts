@@ -134,6 +134,7 @@ describe('headers', () => {
       "default-src 'self'",
       `connect-src 'self' ws://127.0.0.1:${host.port} ws://localhost:${host.port}`,
       "script-src 'self'",
+      "img-src 'self' data: blob:",
       "object-src 'none'",
       "base-uri 'none'",
       "frame-ancestors 'none'",

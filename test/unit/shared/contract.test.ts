@@ -215,6 +215,10 @@ export const METHOD_SAMPLES: { [M in MethodName]: { params: Params<M>; result: R
       userMetadata: [{ name: 'author', value: 'me' }],
     },
   },
+  'objects.preview': {
+    params: { ...where, key: 'notes/a.txt' },
+    result: { contentType: 'text/plain', size: 5, truncated: false, data: 'aGVsbG8=' },
+  },
   'objects.createFolder': { params: { ...where, prefix: 'new/' }, result: { key: 'new/' } },
   'objects.upload': {
     params: { ...where, prefix: '', localPaths: ['/home/me/a', '/home/me/b.txt'] },
