@@ -57,11 +57,16 @@ async function openService(
   oss: LocalOss,
   name: string,
   maxRows?: number,
+  flushMs?: number,
 ): Promise<{ service: Service; events: { name: EventName; payload: unknown }[] }> {
   const service = createService({
     dataDir: path.join(work, name),
     secrets: new MemorySecretStore(),
-    activity: { failedWindowMs: 200, ...(maxRows === undefined ? {} : { maxRows }) },
+    activity: {
+      failedWindowMs: 200,
+      ...(maxRows === undefined ? {} : { maxRows }),
+      ...(flushMs === undefined ? {} : { flushMs }),
+    },
   });
   const events: { name: EventName; payload: unknown }[] = [];
   service.events.on((event, payload) => events.push({ name: event, payload }));
@@ -138,6 +143,36 @@ describe('activity log', () => {
       // kinds filter on a big table
       expect((await service.api['activity.list']!({ kinds: ['uploaded'] })).total).toBe(0);
       expect((await service.api['activity.list']!({ kinds: ['deleted'] })).total).toBe(1500);
+    } finally {
+      await service.close();
+      await oss.close();
+    }
+  }, 180_000);
+
+  it('announces a batch bigger than a page in events of at most 1000 entries', async () => {
+    const oss = await startLocalOss();
+    // Entries wait for a minute unless something (activity.list) asks for them.
+    const { service, events } = await openService(oss, 'chunks', undefined, 60_000);
+    try {
+      await oss.client().putBucket(BUCKET);
+      await service.api['transfers.setLimits']!({ maxFiles: 16 });
+      const runtime = (await service.runtime())!;
+      const ids = runtime.engine.add(
+        Array.from({ length: 1500 }, (_, i) => ({
+          kind: 'delete' as const,
+          bucket: BUCKET,
+          key: `chunks/${i}.bin`,
+        })),
+      );
+      await waitFor(() => runtime.store.counts().done === ids.length, 'the jobs', 120_000);
+      const appended = () =>
+        events
+          .filter((event) => event.name === 'activity.appended')
+          .map((event) => (event.payload as { entries: ActivityEntryDto[] }).entries.length);
+      expect(appended()).toEqual([]);
+      const page = await service.api['activity.list']!({ pageSize: 10 });
+      expect(page.total).toBe(1500);
+      expect(appended()).toEqual([1000, 500]);
     } finally {
       await service.close();
       await oss.close();
