@@ -211,9 +211,9 @@ export async function planUpload(
   return plan;
 }
 
-/** Checks that `targetDir` is absolute, has no '..' and is an existing folder; returns it normalised. */
+/** Checks that `targetDir` is absolute, has no '..' and is an existing folder; returns it resolved. */
 export async function checkTargetDir(targetDir: string): Promise<string> {
-  const dir = checkAbsolute(targetDir, 'The download folder');
+  const dir = path.resolve(checkAbsolute(targetDir, 'The download folder'));
   let info;
   try {
     info = await stat(dir);

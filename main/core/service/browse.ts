@@ -7,7 +7,7 @@
  * folder takes a confirmation token (browse-confirm.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -304,10 +304,44 @@ export function createBrowse(ctx: ServiceContext) {
           } else claim(local, object.key, object.size);
         }
       }
-      // No write may go through a symlink (or a file) already inside the target folder.
+      // A file cannot also be the folder of another file or of a folder object.
+      for (const [local, { key }] of files) {
+        for (let up = path.dirname(local); up.length > targetDir.length; up = path.dirname(up)) {
+          const holder = files.get(up);
+          if (holder !== undefined)
+            throw new ContractError(
+              'invalid-argument',
+              `${shown(holder.key)} would be a file where ${shown(key)} needs a folder (${shown(up)}): download them to different folders. Nothing was queued.`,
+              { subject: key },
+            );
+          if (up === path.dirname(up)) break;
+        }
+      }
+      for (const [local, key] of folders) {
+        for (let up = local; up.length > targetDir.length; up = path.dirname(up)) {
+          const holder = files.get(up);
+          if (holder !== undefined)
+            throw new ContractError(
+              'invalid-argument',
+              `${shown(holder.key)} would be a file where the folder ${shown(key)} goes: download them to different folders. Nothing was queued.`,
+              { subject: key },
+            );
+          if (up === path.dirname(up)) break;
+        }
+      }
+      // No write may go through a symlink (or a file) already inside the target folder, nor
+      // replace a folder with a file.
       const checked = new Set<string>();
-      for (const [local, { key }] of files)
+      for (const [local, { key }] of files) {
         await checkNoLinkBetween(targetDir, local, key, checked);
+        const existing = await lstat(local).catch(() => undefined);
+        if (existing?.isDirectory())
+          throw new ContractError(
+            'invalid-argument',
+            `${shown(key)} would replace the folder ${shown(local)} with a file: download to another folder or move that folder away. Nothing was queued.`,
+            { subject: key },
+          );
+      }
       for (const [local, key] of folders)
         await checkNoLinkBetween(targetDir, path.join(local, 'x'), key, checked);
       for (const local of folders.keys()) await mkdir(local, { recursive: true });

@@ -482,9 +482,26 @@ export function browseTests(get: () => SuiteContext): void {
       call('objects.download', { ...base, keys: [`${tag}/nothing-here/`], targetDir: target }),
       'no-such-key',
     );
+    // A key that would be a file where another needs a folder, and a folder in the way.
+    await c.put(`${tag}/clash/a`, Buffer.from('file'));
+    await c.put(`${tag}/clash/a/b`, Buffer.from('inside'));
+    const clash = await refused(
+      call('objects.download', { ...base, keys: [`${tag}/clash/`], targetDir: target }),
+      'invalid-argument',
+    );
+    expect(clash.subject).toBe(`${tag}/clash/a/b`);
+    await mkdir(path.join(target, 'blocker'));
+    await c.put(`${tag}/inway/blocker`, Buffer.from('x'));
+    const inWay = await refused(
+      call('objects.download', { ...base, keys: [`${tag}/inway/blocker`], targetDir: target }),
+      'invalid-argument',
+    );
+    expect(inWay.subject).toBe(`${tag}/inway/blocker`);
+    expect(inWay.message).toContain('replace the folder');
     expect(await jobCount()).toBe(jobs);
     expect(await readdir(outer)).toEqual(['target']);
-    expect(await readdir(target)).toEqual(['fine']);
+    expect((await readdir(target)).sort()).toEqual(['blocker', 'fine']);
+    expect(await readdir(path.join(target, 'blocker'))).toEqual([]);
     expect(await readdir(elsewhere)).toEqual([]);
     expect(existsSync(path.join(scratch, 'escape.txt'))).toBe(false);
   });

@@ -134,7 +134,7 @@ describe('download paths', () => {
     const file = path.join(root, 'plain.txt');
     await writeFile(file, 'x');
     expect((await refusal(checkTargetDir(file))).code).toBe('invalid-argument');
-    expect(await checkTargetDir(`${root}/`)).toBe(`${root}/`);
+    expect(await checkTargetDir(`${root}/`)).toBe(root);
     const target = await mkdtemp(path.join(root, 'target-'));
     await symlink(root, path.join(target, 'out'));
     const error = await refusal(
