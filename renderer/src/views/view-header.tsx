@@ -5,11 +5,11 @@ export const VIEW_TITLE_ID = 'view-title';
 
 export function ViewHeader({ title, children }: { title: string; children?: ReactNode }) {
   return (
-    <header className="view-header">
+    <div className="view-header">
       <h1 id={VIEW_TITLE_ID} tabIndex={-1}>
         {title}
       </h1>
       {children !== undefined ? <div className="view-header__tools">{children}</div> : null}
-    </header>
+    </div>
   );
 }
