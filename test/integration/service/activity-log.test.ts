@@ -217,10 +217,32 @@ describe('activity log', () => {
       expect(store.page({ search: 'a_b' }, undefined, 10).map((row) => row.key)).toEqual([
         'a_b%c\\d',
       ]);
+      // since is inclusive, until exclusive.
+      expect(store.page({ since: 100 }, undefined, 10).map((row) => row.at)).toEqual([101, 100]);
+      expect(store.page({ until: 101 }, undefined, 1).map((row) => row.at)).toEqual([100]);
+      // Entries of the same millisecond page by id without loss or repeats.
+      const ties = store.append(Array.from({ length: 5 }, (_, i) => entry(`tie${i}`, 150)));
+      const seen: number[] = [];
+      let after: { at: number; id: number } | undefined;
+      for (;;) {
+        const rows = store.page({ since: 150, until: 151 }, after, 2);
+        seen.push(...rows.map((row) => row.id));
+        const last = rows.at(-1);
+        if (rows.length < 2 || last === undefined) break;
+        after = { at: last.at, id: last.id };
+      }
+      expect(seen).toEqual(ties.map((row) => row.id).reverse());
       // A reopened store trims from where the table is.
       const again = new ActivityStore(db, 5);
       again.append([entry('last', 200)]);
       expect(again.count({})).toBe(5);
+      expect(again.page({}, undefined, 10).map((row) => row.key)).toEqual([
+        'last',
+        'tie4',
+        'tie3',
+        'tie2',
+        'tie1',
+      ]);
     } finally {
       db.close();
     }
