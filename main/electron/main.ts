@@ -226,6 +226,10 @@ async function startShell(): Promise<void> {
   defaultSession.webRequest.onHeadersReceived(cspHeadersListener);
   protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: rendererDir }));
 
+  if (!existsSync(preloadPath)) {
+    // Without it the window has no window.ossync and cannot reach the service.
+    warn(`the preload bundle is missing (${preloadPath}): run npm run build`);
+  }
   const dataDir = app.getPath('userData');
   logger = await createLogger({ dataDir });
 
