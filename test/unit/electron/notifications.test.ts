@@ -1,7 +1,8 @@
 // Notification texts from the 'notifications' namespace (with the key as the fallback), and
 // the gate that limits a burst.
 import { describe, expect, it } from 'vitest';
-import { createMainI18n } from '../../../main/electron/i18n.js';
+import path from 'node:path';
+import { createMainI18n, loadLocales } from '../../../main/electron/i18n.js';
 import {
   createNotificationGate,
   notificationContent,
@@ -67,6 +68,29 @@ describe('notificationContent', () => {
     );
     expect(content.title).toBe('nothing.here');
     expect(content.body).toBe('notifications.nor.here');
+  });
+});
+
+describe('with the shipped notifications.json', () => {
+  const shipped = loadLocales(path.resolve('shared/i18n/locales'));
+  const failedMany = notification({
+    titleKey: 'transferFailed.many.title',
+    bodyKey: 'transferFailed.many.body',
+    values: [
+      { name: 'count', value: '3' },
+      { name: 'name', value: 'a.txt' },
+      { name: 'more', value: '2' },
+    ],
+  });
+
+  it('renders the service keys in English and Chinese', () => {
+    expect(notificationContent(failedMany, createMainI18n(shipped, 'en')).title).toBe(
+      '3 transfers failed',
+    );
+    const zh = notificationContent(failedMany, createMainI18n(shipped, 'zh-CN'));
+    expect(zh.title).toBe('3 个传输失败');
+    expect(zh.body).toContain('a.txt');
+    expect(zh.body).not.toContain('{{');
   });
 });
 
