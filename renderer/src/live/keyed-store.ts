@@ -9,9 +9,15 @@ export type Scheduler = {
   cancel: (handle: number) => void;
 };
 
+// Reached through globalThis so the node-side typecheck (tests) compiles this file too.
+const frames = globalThis as unknown as {
+  requestAnimationFrame(callback: () => void): number;
+  cancelAnimationFrame(handle: number): void;
+};
+
 export const animationFrameScheduler: Scheduler = {
-  request: (callback) => requestAnimationFrame(() => callback()),
-  cancel: (handle) => cancelAnimationFrame(handle),
+  request: (callback) => frames.requestAnimationFrame(() => callback()),
+  cancel: (handle) => frames.cancelAnimationFrame(handle),
 };
 
 /**
