@@ -1,0 +1,174 @@
+/**
+ * A virtualized, paged list in the ARIA feed pattern: only the rows in view are in the DOM
+ * (TanStack Virtual), the next page is asked for as the end of what is loaded comes into
+ * view, and the keyboard moves between rows (arrows, Page Up/Down, Home, End) with a roving
+ * tab stop, so one Tab enters the list and the next leaves it.
+ */
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
+import {
+  useCallback,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
+
+/** Start loading the next page when this many loaded rows are left below the window. */
+const PREFETCH_ROWS = 30;
+const PAGE_STEP = 10;
+
+export interface VirtualListProps<T> {
+  items: readonly T[];
+  /** All items when known (the list's size and aria-setsize), else null. */
+  total: number | null;
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  fetchNextPage: () => unknown;
+  itemKey: (item: T) => string;
+  renderItem: (item: T, index: number) => ReactNode;
+  /** The accessible name of the list. */
+  label: string;
+  rowHeight: number;
+  /** For tests and styling. */
+  testId?: string;
+  className?: string;
+  /** Told when the keyboard or a click makes a row the current one. */
+  onActiveChange?: (item: T | undefined, index: number) => void;
+  /** The text of a row still loading. */
+  loadingRowLabel: string;
+}
+
+export function VirtualList<T>({
+  items,
+  total,
+  hasNextPage,
+  isFetchingNextPage,
+  fetchNextPage,
+  itemKey,
+  renderItem,
+  label,
+  rowHeight,
+  testId,
+  className,
+  onActiveChange,
+  loadingRowLabel,
+}: VirtualListProps<T>) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const baseId = useId();
+  const [active, setActive] = useState(0);
+  const focusPending = useRef(false);
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+
+  const count = hasNextPage ? Math.max(total ?? 0, items.length + 1) : items.length;
+  const current = Math.min(active, Math.max(0, count - 1));
+
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan: 6,
+    // The row holding the tab stop stays rendered, so focus is never lost by scrolling.
+    rangeExtractor: useCallback(
+      (range: Range) => {
+        const indexes = defaultRangeExtractor(range);
+        if (current < range.count && !indexes.includes(current)) {
+          indexes.push(current);
+          indexes.sort((a, b) => a - b);
+        }
+        return indexes;
+      },
+      [current],
+    ),
+    getItemKey: (index) => {
+      const item = itemsRef.current[index];
+      return item === undefined ? `placeholder-${index}` : itemKey(item);
+    },
+  });
+  const virtualItems = virtualizer.getVirtualItems();
+  const lastIndex = virtualItems.at(-1)?.index ?? -1;
+
+  useEffect(() => {
+    if (!hasNextPage || isFetchingNextPage) return;
+    if (lastIndex >= items.length - PREFETCH_ROWS) void fetchNextPage();
+  }, [lastIndex, items.length, hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const rowId = (index: number) => `${baseId}-row-${index}`;
+
+  useEffect(() => {
+    if (!focusPending.current) return;
+    focusPending.current = false;
+    document.getElementById(rowId(current))?.focus();
+  });
+
+  const moveTo = (index: number) => {
+    const target = Math.min(Math.max(0, index), Math.max(0, count - 1));
+    setActive(target);
+    focusPending.current = true;
+    virtualizer.scrollToIndex(target, { align: 'auto' });
+    onActiveChange?.(itemsRef.current[target], target);
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const keys: Record<string, number> = {
+      ArrowDown: current + 1,
+      ArrowUp: current - 1,
+      PageDown: current + PAGE_STEP,
+      PageUp: current - PAGE_STEP,
+      Home: 0,
+      End: count - 1,
+    };
+    const target = keys[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    moveTo(target);
+  };
+
+  return (
+    <div
+      className={`vlist${className !== undefined ? ` ${className}` : ''}`}
+      ref={scrollRef}
+      data-testid={testId}
+    >
+      <div
+        role="feed"
+        aria-label={label}
+        aria-busy={isFetchingNextPage}
+        className="vlist__sizer"
+        style={{ height: virtualizer.getTotalSize() }}
+        onKeyDown={onKeyDown}
+      >
+        {virtualItems.map((row) => {
+          const item = items[row.index];
+          const isCurrent = row.index === current;
+          return (
+            <div
+              key={row.key}
+              id={rowId(row.index)}
+              role="article"
+              className={`vlist__row${isCurrent ? ' is-active' : ''}`}
+              tabIndex={isCurrent ? 0 : -1}
+              aria-posinset={row.index + 1}
+              aria-setsize={total ?? (hasNextPage ? -1 : items.length)}
+              style={{ transform: `translateY(${row.start}px)`, height: rowHeight }}
+              onFocus={() => {
+                if (row.index !== current) {
+                  setActive(row.index);
+                  onActiveChange?.(item, row.index);
+                }
+              }}
+            >
+              {item === undefined ? (
+                <span className="vlist__placeholder">{loadingRowLabel}</span>
+              ) : (
+                renderItem(item, row.index)
+              )}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
