@@ -4,6 +4,7 @@
  * and the row only says whether they are there.
  */
 import type { Db } from './database.js';
+import { nextIdSql } from './ids.js';
 
 export type AccountKind = 'aliyun' | 'local';
 
@@ -96,7 +97,7 @@ export class AccountStore {
 
   add(account: NewAccount): AccountRow {
     const keys = Object.keys(COLUMNS) as (keyof NewAccount)[];
-    const sql = `INSERT INTO accounts (${keys.map((key) => COLUMNS[key]).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`;
+    const sql = `INSERT INTO accounts (id, ${keys.map((key) => COLUMNS[key]).join(', ')}) VALUES (${nextIdSql('accounts')}, ${keys.map(() => '?').join(', ')})`;
     const info = this.db.prepare(sql).run(...keys.map((key) => toSql(account[key])));
     return this.get(Number(info.lastInsertRowid)) as AccountRow;
   }

@@ -180,4 +180,26 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account_id, pair_id)
   ) WITHOUT ROWID;
   `,
+  // 5: ids are never reused. SQLite gives a new row the largest id + 1, so removing the
+  // newest account, pair or conflict handed its id to the next one, and whatever was keyed
+  // by it (secret refs, account folders, activity marks) could be taken for the new row's.
+  // Each removal now records its id in id_floor; inserts take ids above it (db/ids.ts).
+  `
+  CREATE TABLE id_floor (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TRIGGER accounts_id_floor AFTER DELETE ON accounts BEGIN
+    INSERT INTO id_floor (name, last) VALUES ('accounts', OLD.id)
+      ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
+  END;
+  CREATE TRIGGER pairs_id_floor AFTER DELETE ON pairs BEGIN
+    INSERT INTO id_floor (name, last) VALUES ('pairs', OLD.id)
+      ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
+  END;
+  CREATE TRIGGER sync_conflicts_id_floor AFTER DELETE ON sync_conflicts BEGIN
+    INSERT INTO id_floor (name, last) VALUES ('sync_conflicts', OLD.id)
+      ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last);
+  END;
+  `,
 ];

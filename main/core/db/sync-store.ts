@@ -33,6 +33,7 @@ import {
   type StoredConflict,
   type StoredIssue,
 } from './sync-rows.js';
+import { nextIdSql } from './ids.js';
 
 export type { PendingDelete, StoredConflict, StoredIssue } from './sync-rows.js';
 
@@ -76,9 +77,9 @@ export class SyncStore {
   ) {
     this.stmts = {
       insertPair: db.prepare(
-        `INSERT INTO pairs (local_root, bucket, prefix, mode, delete_mode, ignore_json, follow_symlinks,
+        `INSERT INTO pairs (id, local_root, bucket, prefix, mode, delete_mode, ignore_json, follow_symlinks,
            trash_retention_days, guard_fraction, guard_count, paused, created_at)
-         VALUES (@localRoot, @bucket, @prefix, @mode, @deleteMode, @ignoreJson, @followSymlinks,
+         VALUES (${nextIdSql('pairs')}, @localRoot, @bucket, @prefix, @mode, @deleteMode, @ignoreJson, @followSymlinks,
            @trashRetentionDays, @guardFraction, @guardCount, @paused, @createdAt)`,
       ),
       updatePair: db.prepare(
@@ -140,8 +141,8 @@ export class SyncStore {
       ),
 
       addConflict: db.prepare(
-        `INSERT INTO sync_conflicts (pair_id, path, kept_as, resolution, remote_etag, at)
-         VALUES (@pairId, @path, @keptAs, @resolution, @remoteEtag, @at)`,
+        `INSERT INTO sync_conflicts (id, pair_id, path, kept_as, resolution, remote_etag, at)
+         VALUES (${nextIdSql('sync_conflicts')}, @pairId, @path, @keptAs, @resolution, @remoteEtag, @at)`,
       ),
       conflictsPage: db.prepare<[number, number, number], ConflictRow>(
         `SELECT id, path, kept_as, resolution, remote_etag, at FROM sync_conflicts
