@@ -8,8 +8,11 @@ import type { ContractErrorData } from '../../../shared/contract/index.js';
 /** A call's outcome before the result is validated. */
 export type RawReply = { ok: true; value: unknown } | { ok: false; error: ContractErrorData };
 
-/** Whether the transport can reach main right now (the WebSocket can drop; IPC cannot). */
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/**
+ * Whether the transport can reach main right now (the WebSocket can drop; IPC cannot).
+ * 'failed': it never connected (wrong or missing token, host not running); it keeps trying.
+ */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'failed';
 
 export interface Transport {
   call(method: string, params: unknown): Promise<RawReply>;

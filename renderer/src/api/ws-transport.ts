@@ -68,6 +68,7 @@ export function createWebSocketTransport(options: WsTransportOptions): Transport
   let failures = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   let closed = false;
+  let everOpened = false;
 
   const setState = (next: ConnectionState) => {
     if (next === state) return;
@@ -117,7 +118,8 @@ export function createWebSocketTransport(options: WsTransportOptions): Transport
   const connect = () => {
     if (closed) return;
     reconnectTimer = null;
-    setState('connecting');
+    // A page that never got in stays 'failed' while it retries, instead of flickering.
+    if (state !== 'failed') setState('connecting');
     let current: WebSocketLike;
     try {
       current = createSocket(options.url, [WS_PROTOCOL, `${WS_PROTOCOL}.${options.token}`]);
@@ -129,6 +131,7 @@ export function createWebSocketTransport(options: WsTransportOptions): Transport
     current.onopen = () => {
       if (socket !== current) return;
       failures = 0;
+      everOpened = true;
       setState('open');
       flush();
     };
@@ -147,7 +150,7 @@ export function createWebSocketTransport(options: WsTransportOptions): Transport
         entry.resolve(failure('network', 'the connection to OSSync was lost'));
       }
       if (closed) return;
-      setState('closed');
+      setState(everOpened ? 'closed' : 'failed');
       scheduleReconnect();
     };
   };

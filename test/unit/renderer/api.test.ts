@@ -211,6 +211,20 @@ describe('createWebSocketTransport', () => {
     expect(states).toEqual(['open', 'closed', 'connecting', 'open']);
   });
 
+  it('says it failed, not lost, when it never got in, and stays so while retrying', () => {
+    const transport = start();
+    const states: string[] = [];
+    transport.onConnectionState((state) => states.push(state));
+    sockets[0]!.drop();
+    vi.advanceTimersByTime(100);
+    sockets[1]!.drop();
+    expect(transport.connectionState()).toBe('failed');
+    expect(states).toEqual(['failed']);
+    vi.advanceTimersByTime(200);
+    sockets[2]!.open();
+    expect(states).toEqual(['failed', 'open']);
+  });
+
   it('backs off between failed reconnects', () => {
     start();
     sockets[0]!.drop();

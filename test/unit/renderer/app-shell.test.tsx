@@ -125,4 +125,12 @@ describe('App shell', () => {
     expect(screen.queryByText('Connection to OSSync lost. Reconnecting…')).not.toBeInTheDocument();
     await waitFor(() => expect(fake.calls['pairs.list']).toHaveBeenCalledTimes(2));
   });
+
+  it('tells how to get in when the page never reached OSSync', () => {
+    const { fake } = renderApp();
+    act(() => fake.setConnection('failed'));
+    const alert = screen.getByRole('alert');
+    expect(alert).toHaveTextContent('OSSync cannot be reached from this page.');
+    expect(alert).toHaveTextContent('Open the address that `ossync serve` printed');
+  });
 });
