@@ -229,6 +229,30 @@ describe('TransfersView', () => {
     expect(within(row).getByRole('button', { name: 'Retry file-2.jpg' })).toBeInTheDocument();
   });
 
+  it('reloads when a loaded job leaves the tab or a new one sorts among the loaded rows', async () => {
+    // Newest first, like the service: ids 1000 down to 1, pages of 200.
+    const fake = createFakeApi({
+      'transfers.list': listOf(1000, (i, state) => transfer(1001 - i, { state })),
+      'app.status': status(),
+    });
+    renderWithProviders(<TransfersView />, { api: fake.api });
+    await screen.findAllByTestId('transfer-row');
+    const list = fake.calls['transfers.list'];
+    expect(list).toHaveBeenCalledTimes(1);
+
+    // Entering below the loaded rows (its page was never asked for): no reload.
+    fake.emit('transfers.jobChanged', transfer(5, { state: 'running', updatedAt: Date.now() }));
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(list).toHaveBeenCalledTimes(1);
+
+    // A loaded job finished and leaves the Active tab: one reload, however many events.
+    fake.emit('transfers.jobChanged', transfer(1000, { state: 'done', updatedAt: Date.now() }));
+    fake.emit('transfers.jobChanged', transfer(999, { state: 'done', updatedAt: Date.now() }));
+    await waitFor(() => expect(list).toHaveBeenCalledTimes(2), { timeout: 3000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(list).toHaveBeenCalledTimes(2);
+  });
+
   it('moves with the keyboard, selects with Space and Shift, and acts on the selection', async () => {
     const fake = createFakeApi({
       'transfers.list': listOf(30),

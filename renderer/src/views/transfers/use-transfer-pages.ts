@@ -1,6 +1,6 @@
 /**
- * The pages of one Transfers tab: a TanStack infinite query over transfers.list cursors,
- * reloaded (throttled) when events say the tab's set of jobs changed.
+ * The pages of one Transfers tab: a TanStack infinite query over transfers.list cursors
+ * (newest first), reloaded (throttled) when events say the loaded rows changed.
  */
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef } from 'react';
@@ -59,8 +59,14 @@ export function useTransferPages(tab: TransferTab) {
   useEvent('transfers.listChanged', reloadSoon);
   useEvent('transfers.jobChanged', (job) => {
     const belongs = (states as readonly string[]).includes(job.state);
-    // A job entered or left this tab: the rows and their order change.
-    if (belongs !== loadedKeys.has(jobKey(job.accountId, job.id))) reloadSoon();
+    const loaded = loadedKeys.has(jobKey(job.accountId, job.id));
+    if (loaded && !belongs) return reloadSoon(); // it left this tab
+    if (!belongs || loaded) return;
+    // It entered this tab. The list is newest first (id descending, keyset pages): reload
+    // only when it sorts among the loaded rows; otherwise its page has not been asked for.
+    const last = rows.at(-1);
+    if (last === undefined || !query.hasNextPage) return reloadSoon();
+    if (job.accountId === last.accountId && job.id > last.id) reloadSoon();
   });
 
   return { query, rows, total };
