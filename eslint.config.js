@@ -127,9 +127,10 @@ const LAYERS = [
   },
   {
     root: 'main/electron',
-    mayReach: ['main/electron', 'main/core', 'shared'],
+    // The desktop app embeds the local server for "Storage on this computer".
+    mayReach: ['main/electron', 'main/core', 'main/osslocal', 'shared'],
     banned: [BANNED.react, BANNED.aliOss, BANNED.betterSqlite3],
-    rule: 'main/electron may import main/core, shared/ and electron; never main/host, main/cli, main/osslocal, main/preload or renderer/',
+    rule: 'main/electron may import main/core, main/osslocal, shared/ and electron; never main/host, main/cli, main/preload or renderer/',
   },
   {
     root: 'main/preload',

@@ -25,6 +25,7 @@ import {
 import { createLogger, isLogLevel, type AppLogger } from '../core/log/logger.js';
 import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file-secret-store.js';
 import { createService, type Service } from '../core/service/service.js';
+import { startEmbeddedServer } from '../osslocal/index.js';
 import type { ContractApi } from '../../shared/contract/index.js';
 import {
   APP_INDEX_URL,
@@ -255,6 +256,7 @@ async function startShell(): Promise<void> {
     logger,
     host: 'electron',
     version: app.getVersion(),
+    localServer: startEmbeddedServer,
   });
 
   const systemLocale = app.getLocale();

@@ -85,7 +85,6 @@ const forbidden: Case[] = [
   ...at('main/electron/x.ts', [
     '../host/y.js',
     '../cli/y.js',
-    '../osslocal/y.js',
     '../preload/y.js',
     '../../renderer/src/y.js',
     'react',
@@ -129,7 +128,13 @@ const allowed: Case[] = [
   ...at('main/host/x.ts', ['node:http', '../core/y.js', '../osslocal/y.js', '../../shared/y.js']),
   ...at('main/cli/x.ts', ['commander', '../core/y.js', '../osslocal/y.js', '../host/y.js']),
   ...at('main/cli/commands/x.ts', ['../../core/y.js', '../../../shared/y.js', '../y.js']),
-  ...at('main/electron/x.ts', ['electron', 'node:path', '../core/y.js', '../../shared/y.js']),
+  ...at('main/electron/x.ts', [
+    'electron',
+    'node:path',
+    '../core/y.js',
+    '../osslocal/y.js',
+    '../../shared/y.js',
+  ]),
   ...at('main/preload/x.ts', ['electron', '../../shared/y.js', './y.js']),
   ...at('renderer/src/x.ts', ['react', 'react-dom/client', '../../shared/y.js', './app.js']),
   ...at('renderer/src/views/x.tsx', ['../../../shared/y.js', '../i18n/y.js']),

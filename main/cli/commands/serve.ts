@@ -107,7 +107,14 @@ async function runServe(flags: ServeFlags): Promise<void> {
     closers.push(() => logger.close());
 
     const { createService } = await import('../../core/service/service.js');
-    const service = createService({ dataDir, secrets, logger, host: 'headless' });
+    const { startEmbeddedServer } = await import('../../osslocal/index.js');
+    const service = createService({
+      dataDir,
+      secrets,
+      logger,
+      host: 'headless',
+      localServer: startEmbeddedServer,
+    });
     closers.push(() => service.close());
 
     const staticDir = builtRenderer();

@@ -46,25 +46,21 @@ export interface LocalServerStart {
 
 export type LocalServerStarter = (options: LocalServerStart) => Promise<LocalServer>;
 
-/**
- * The default starter. main/core may not import main/osslocal statically (the layer rule);
- * the server is loaded on first use, and a host can pass its own starter instead.
- */
-const startOssLocal: LocalServerStarter = async (options) => {
-  const { OssLocalServer } = await import('../../osslocal/index.js');
-  return OssLocalServer.start({
-    root: options.root,
-    host: '127.0.0.1',
-    port: options.port,
-    credentials: [{ accessKeyId: options.accessKeyId, accessKeySecret: options.accessKeySecret }],
-    buckets: options.buckets,
-    region: options.region,
-  });
-};
-
 export interface LocalStorageOptions {
-  startServer?: LocalServerStarter;
+  /**
+   * Starts the embedded server (main/osslocal's startEmbeddedServer, which main/core may
+   * not import: the host program passes it). Without it, local storage is unavailable.
+   */
+  startServer?: LocalServerStarter | undefined;
 }
+
+const unavailable: LocalServerStarter = () =>
+  Promise.reject(
+    new ContractError(
+      'invalid-argument',
+      'Storage on this computer is not available in this program: use `ossync serve` or the desktop app.',
+    ),
+  );
 
 const endpointOf = (port: number) => `http://127.0.0.1:${port}`;
 
@@ -76,7 +72,7 @@ function storedPort(endpoint: string | null): number {
 }
 
 export function createLocalStorage(ctx: ServiceContext, options: LocalStorageOptions = {}) {
-  const startServer = options.startServer ?? startOssLocal;
+  const startServer = options.startServer ?? unavailable;
   const root = path.join(ctx.dataDir, LOCAL_STORAGE_DIR);
   /** The running server by account id, with the key it checks. */
   const servers = new Map<number, { server: LocalServer; accessKeyId: string; secret: string }>();

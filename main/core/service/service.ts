@@ -35,7 +35,7 @@ import { limitsToEngine, regionOfEndpoint } from './config.js';
 import type { RuntimeListener, ServiceContext } from './context.js';
 import { appStatus, toProgressDto, toTransferDto } from './dto.js';
 import { silentServiceLogger, toContractError, type ServiceLogger } from './errors.js';
-import { createLocalStorage } from './local-storage.js';
+import { createLocalStorage, type LocalServerStarter } from './local-storage.js';
 import { createServiceMetrics } from './metrics.js';
 import { createPairs } from './pairs.js';
 import { createStaging, type StagingApi } from './staging.js';
@@ -53,6 +53,11 @@ export interface ServiceOptions {
   testTimeoutMs?: number;
   /** Options of the folder pairs' runners (default: watching, the core's timings). */
   pairRunner?: Partial<RunnerOptions>;
+  /**
+   * Starts the embedded local server for "Storage on this computer" (the host program
+   * passes main/osslocal's startEmbeddedServer); without it accounts.addLocalStorage fails.
+   */
+  localServer?: LocalServerStarter;
   /** Timings of the activity log and notifications (tests shorten them). */
   activity?: ActivityOptions;
 }
@@ -269,7 +274,7 @@ export function createService(options: ServiceOptions): Service {
     host: options.host ?? 'headless',
     version: options.version ?? '0.1.0',
   });
-  const localStorage = createLocalStorage(ctx);
+  const localStorage = createLocalStorage(ctx, { startServer: options.localServer });
   const accountMethods = createAccounts(ctx, {
     ...(options.testTimeoutMs === undefined ? {} : { testTimeoutMs: options.testTimeoutMs }),
     beforeRemove: (row) => localStorage.beforeRemove(row),

@@ -17,6 +17,7 @@ import { openDatabase } from '../../../main/core/db/database.js';
 import { HeadlessSecretStore } from '../../../main/core/secrets/headless-secret-store.js';
 import { accountSecretRef } from '../../../main/core/secrets/secret-store.js';
 import { LOCAL_BUCKET } from '../../../main/core/service/local-storage.js';
+import { startEmbeddedServer } from '../../../main/osslocal/index.js';
 import { createService, type Service } from '../../../main/core/service/service.js';
 import type { AccountDto } from '../../../shared/contract/accounts.js';
 
@@ -30,7 +31,7 @@ function open(): Service {
     env: {},
     file: path.join(secretsDir, 'secrets.json'),
   });
-  const service = createService({ dataDir, secrets });
+  const service = createService({ dataDir, secrets, localServer: startEmbeddedServer });
   services.push(service);
   return service;
 }
