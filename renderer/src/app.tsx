@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi } from './api/api-context.js';
 import { ConnectionBanner } from './shell/connection-banner.js';
 import { LanguageSelect } from './shell/language-select.js';
-import { NavigationContext, type Navigation } from './shell/navigation.js';
+import { NavigationContext, type Navigation, type NavigationParams } from './shell/navigation.js';
 import { VIEWS, type ViewId } from './views/registry.js';
 import { VIEW_TITLE_ID } from './views/view-header.js';
 
@@ -20,21 +20,30 @@ export function App({ initialView = 'status' }: AppProps) {
   const { t } = useTranslation('common');
   const api = useApi();
   const queryClient = useQueryClient();
-  const [view, setView] = useState<ViewId>(initialView);
+  // `seq` remounts the view on every navigation, so new params (a tab, say) take effect.
+  const [place, setPlace] = useState<{ view: ViewId; params: NavigationParams; seq: number }>({
+    view: initialView,
+    params: {},
+    seq: 0,
+  });
+  const { view, params } = place;
   const mainRef = useRef<HTMLElement>(null);
   const moved = useRef(false);
 
-  const navigate = useCallback((next: ViewId) => {
+  const navigate = useCallback((next: ViewId, nextParams: NavigationParams = {}) => {
     moved.current = true;
-    setView(next);
+    setPlace((current) => ({ view: next, params: nextParams, seq: current.seq + 1 }));
   }, []);
-  const navigation = useMemo<Navigation>(() => ({ view, navigate }), [view, navigate]);
+  const navigation = useMemo<Navigation>(
+    () => ({ view, params, navigate }),
+    [view, params, navigate],
+  );
 
   // After a navigation, move focus to the new view's heading so screen readers announce it.
   useEffect(() => {
     if (!moved.current) return;
     document.getElementById(VIEW_TITLE_ID)?.focus();
-  }, [view]);
+  }, [place]);
 
   // Events were missed while the connection was down: reload what is shown.
   useEffect(() => {
@@ -89,7 +98,7 @@ export function App({ initialView = 'status' }: AppProps) {
           tabIndex={-1}
           aria-labelledby={VIEW_TITLE_ID}
         >
-          {Current !== undefined ? <Current key={view} /> : null}
+          {Current !== undefined ? <Current key={place.seq} /> : null}
         </main>
       </div>
     </NavigationContext.Provider>

@@ -2,9 +2,13 @@
 import { createContext, useContext } from 'react';
 import type { ViewId } from '../views/registry.js';
 
+/** Extra, view-specific state for the target of a navigation ({ tab: 'failed' }). */
+export type NavigationParams = Readonly<Record<string, string>>;
+
 export interface Navigation {
   view: ViewId;
-  navigate: (view: ViewId) => void;
+  params?: NavigationParams;
+  navigate: (view: ViewId, params?: NavigationParams) => void;
 }
 
 export const NavigationContext = createContext<Navigation | null>(null);

@@ -168,7 +168,11 @@ function AppSummary({ status, locale }: { status: AppStatusDto; locale: string }
           <dt>{t('counts.failed')}</dt>
           <dd>
             {status.counts.failed > 0 ? (
-              <button type="button" className="link" onClick={() => navigate('transfers')}>
+              <button
+                type="button"
+                className="link"
+                onClick={() => navigate('transfers', { tab: 'failed' })}
+              >
                 {formatCount(status.counts.failed, locale)}
               </button>
             ) : (

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { TRANSFER_TABS } from '../../../shared/contract/index.js';
 import { useApi } from '../api/api-context.js';
 import { formatCount } from '../format.js';
+import { useNavigation } from '../shell/navigation.js';
 import { APP_STATUS_QUERY_KEY } from './status-view.js';
 import { TransferList } from './transfers/transfer-list.js';
 import type { TransferTab } from './transfers/use-transfer-pages.js';
@@ -15,10 +16,14 @@ import { ViewHeader } from './view-header.js';
 
 const TABS = Object.keys(TRANSFER_TABS) as TransferTab[];
 
+const isTab = (value: string | undefined): value is TransferTab =>
+  value !== undefined && (TABS as string[]).includes(value);
+
 export function TransfersView() {
   const api = useApi();
   const { t, i18n } = useTranslation('transfers');
-  const [tab, setTab] = useState<TransferTab>('active');
+  const { params } = useNavigation();
+  const [tab, setTab] = useState<TransferTab>(() => (isTab(params?.tab) ? params.tab : 'active'));
   const tabRefs = useRef(new Map<TransferTab, HTMLButtonElement>());
   const app = useQuery({ queryKey: APP_STATUS_QUERY_KEY, queryFn: () => api['app.status']({}) });
 

@@ -99,6 +99,23 @@ describe('App shell', () => {
     expect(await screen.findByText('Nothing is transferring right now.')).toBeInTheDocument();
   });
 
+  it('opens the Failed tab from the failed count on Status', async () => {
+    const fake = createFakeApi({
+      ...defaults(),
+      'app.status': async () => appStatus({ counts: { ...appStatus().counts, failed: 4 } }),
+    });
+    renderApp(fake);
+    await userEvent.click(await screen.findByRole('button', { name: '4' }));
+    expect(screen.getByRole('heading', { level: 1, name: 'Transfers' })).toHaveFocus();
+    expect(screen.getByRole('tab', { name: /Failed/ })).toHaveAttribute('aria-selected', 'true');
+    await waitFor(() =>
+      expect(fake.calls['transfers.list']).toHaveBeenLastCalledWith({
+        states: ['failed'],
+        pageSize: 200,
+      }),
+    );
+  });
+
   it('switches the language at once and saves the choice', async () => {
     const { fake, i18n } = renderApp();
     const select = await screen.findByRole('combobox', { name: 'Language' });
