@@ -76,8 +76,6 @@ export function DeleteDialog({ accountId, bucket, keys, onClose, onQueued }: Del
             ? t('delete.confirmWithFolders', {
                 count: total,
                 formatted: formatCount(total, locale),
-                folders: formatCount(folders, locale),
-                files: formatCount(files, locale),
               })
             : t('delete.confirm', { count: total, formatted: formatCount(total, locale) })}
         </p>

@@ -139,7 +139,9 @@ export function DetailsPanel({ accountId, bucket, objectKey, onShare }: DetailsP
           </div>
           {previewing ? (
             <Preview
-              {...where}
+              accountId={accountId}
+              bucket={bucket}
+              objectKey={objectKey}
               kind={previewKind(objectKey, details.data.contentType) ?? 'text'}
               size={details.data.size}
               contentType={details.data.contentType}
@@ -154,13 +156,13 @@ export function DetailsPanel({ accountId, bucket, objectKey, onShare }: DetailsP
 interface PreviewProps {
   accountId: number;
   bucket: string;
-  key: string;
+  objectKey: string;
   kind: 'image' | 'text';
   size: number;
   contentType: string | null;
 }
 
-function Preview({ accountId, bucket, key, kind, size, contentType }: PreviewProps) {
+function Preview({ accountId, bucket, objectKey: key, kind, size, contentType }: PreviewProps) {
   const api = useApi();
   const { t, i18n } = useTranslation('browser');
   const tooBig = kind === 'image' && size > MAX_PREVIEW_BYTES;
