@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi } from './api/api-context.js';
 import { ConnectionBanner } from './shell/connection-banner.js';
 import { LanguageSelect } from './shell/language-select.js';
+import { Toasts } from './shell/toasts.js';
 import { NavigationContext, type Navigation, type NavigationParams } from './shell/navigation.js';
 import { VIEWS, type ViewId } from './views/registry.js';
 import { VIEW_TITLE_ID } from './views/view-header.js';
@@ -100,6 +101,7 @@ export function App({ initialView = 'status' }: AppProps) {
         >
           {Current !== undefined ? <Current key={place.seq} /> : null}
         </main>
+        <Toasts />
       </div>
     </NavigationContext.Provider>
   );
