@@ -38,6 +38,8 @@ export interface VirtualListProps<T> {
   onActiveChange?: (item: T | undefined, index: number) => void;
   /** The text of a row still loading. */
   loadingRowLabel: string;
+  /** Enter on a row (opens its details, for example). */
+  onActivate?: (item: T, index: number) => void;
 }
 
 export function VirtualList<T>({
@@ -54,11 +56,13 @@ export function VirtualList<T>({
   className,
   onActiveChange,
   loadingRowLabel,
+  onActivate,
 }: VirtualListProps<T>) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const baseId = useId();
   const [active, setActive] = useState(0);
-  const focusPending = useRef(false);
+  /** The row to focus once it is rendered (after a keyboard move). */
+  const focusTarget = useRef<number | null>(null);
   const itemsRef = useRef(items);
   itemsRef.current = items;
 
@@ -98,20 +102,31 @@ export function VirtualList<T>({
   const rowId = (index: number) => `${baseId}-row-${index}`;
 
   useEffect(() => {
-    if (!focusPending.current) return;
-    focusPending.current = false;
-    document.getElementById(rowId(current))?.focus();
+    const target = focusTarget.current;
+    if (target === null) return;
+    const element = document.getElementById(rowId(target));
+    if (element === null) return;
+    focusTarget.current = null;
+    element.focus();
   });
 
   const moveTo = (index: number) => {
     const target = Math.min(Math.max(0, index), Math.max(0, count - 1));
     setActive(target);
-    focusPending.current = true;
+    focusTarget.current = target;
     virtualizer.scrollToIndex(target, { align: 'auto' });
     onActiveChange?.(itemsRef.current[target], target);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key === 'Enter' && onActivate !== undefined) {
+      const item = itemsRef.current[current];
+      if (item !== undefined && (event.target as HTMLElement).getAttribute('role') === 'article') {
+        event.preventDefault();
+        onActivate(item, current);
+      }
+      return;
+    }
     const keys: Record<string, number> = {
       ArrowDown: current + 1,
       ArrowUp: current - 1,
