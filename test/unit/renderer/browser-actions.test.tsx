@@ -14,7 +14,7 @@ import { DOWNLOAD_DIR_KEY } from '../../../renderer/src/views/browser/download-d
 import { account, bucketsOf, listing } from './browser-fixtures.js';
 import { createFakeApi } from './helpers/fake-api.js';
 import { renderWithProviders, useDomLayout } from './helpers/render.js';
-import { NOW } from './helpers/samples.js';
+import { NOW, transfer } from './helpers/samples.js';
 
 type Impl = Parameters<typeof createFakeApi>[0];
 
@@ -457,5 +457,30 @@ describe('Browser actions', () => {
       localPaths: ['/home/me/a.txt', '/home/me/photos'],
     });
     expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('lists again (throttled) when uploads or deletes here finish', async () => {
+    const { fake } = setup();
+    await screen.findAllByTestId('browser-row');
+    const calls = () => fake.calls['objects.list'].mock.calls.length;
+    const before = calls();
+    const done = (id: number, overrides: Parameters<typeof transfer>[1]) =>
+      fake.emit(
+        'transfers.jobChanged',
+        transfer(id, { state: 'done', bucket: 'photos', finishedAt: NOW, ...overrides }),
+      );
+    // Elsewhere, or not finished: nothing to reload.
+    done(1, { kind: 'upload', bucket: 'other-bucket', key: 'a.txt' });
+    done(2, { kind: 'download', key: 'a.txt' });
+    done(3, { kind: 'upload', key: 'a.txt', state: 'running', finishedAt: null });
+    await new Promise((resolve) => setTimeout(resolve, 3300));
+    expect(calls()).toBe(before);
+    // Three here in a burst: one reload.
+    done(4, { kind: 'upload', key: 'new-1.txt' });
+    done(5, { kind: 'upload', key: 'new-2.txt' });
+    done(6, { kind: 'delete', key: 'file-000001.txt' });
+    await waitFor(() => expect(calls()).toBe(before + 1), { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(calls()).toBe(before + 1);
   });
 });

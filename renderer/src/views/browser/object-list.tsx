@@ -19,7 +19,7 @@ import {
 } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MAX_BATCH } from '../../../../shared/contract/index.js';
-import { useApi } from '../../api/api-context.js';
+import { useApi, useEvent } from '../../api/api-context.js';
 import { readToken } from '../../api/pick-transport.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { Loading } from '../../components/loading.js';
@@ -44,6 +44,8 @@ import { objectsQueryRoot, useObjectPages, type BrowserRow } from './use-object-
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 100;
 const PAGE_STEP = 15;
+/** Finished uploads and deletes under this prefix reload the listing at most this often. */
+export const RELOAD_THROTTLE_MS = 3000;
 
 type Open =
   | { dialog: 'delete' | 'download'; keys: string[] }
@@ -129,6 +131,24 @@ export function ObjectList({
     () => queryClient.invalidateQueries({ queryKey: objectsQueryRoot(accountId, bucket) }),
     [queryClient, accountId, bucket],
   );
+
+  // Uploads and deletes finishing here change the listing: reload, at most every few seconds.
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (reloadTimer.current !== null) clearTimeout(reloadTimer.current);
+    },
+    [],
+  );
+  useEvent('transfers.jobChanged', (job) => {
+    if (job.state !== 'done' || (job.kind !== 'upload' && job.kind !== 'delete')) return;
+    if (job.accountId !== accountId || job.bucket !== bucket || !job.key.startsWith(prefix)) return;
+    if (reloadTimer.current !== null) return;
+    reloadTimer.current = setTimeout(() => {
+      reloadTimer.current = null;
+      void refresh();
+    }, RELOAD_THROTTLE_MS);
+  });
 
   const openRow = useCallback(
     (index: number) => {
