@@ -4,14 +4,16 @@
  * by the pairs.statusChanged and pairs.removed events (the same cache as Status).
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PairStatusDto } from '../../../shared/contract/index.js';
 import { useApi, useEvent } from '../api/api-context.js';
 import { ErrorDisplay } from '../components/error-display.js';
 import { Loading } from '../components/loading.js';
+import { useNavigation } from '../shell/navigation.js';
 import { AddPairForm } from './folders/add-pair-form.js';
 import { PairCard } from './folders/pair-card.js';
+import { pairListQueryKey } from './folders/use-pair-pages.js';
 import { PAIRS_QUERY_KEY } from './status-view.js';
 import { ViewHeader } from './view-header.js';
 import './folders/folders.css';
@@ -54,12 +56,24 @@ export function FoldersView() {
 
   useEvent('pairs.statusChanged', (status) => {
     onStatus(status);
-    // The guard's list and the problem lists may have changed with the status.
-    void queryClient.invalidateQueries({ queryKey: ['pairs.pendingDeletes', status.pair.id] });
+    // The guard's list and the problem lists may have changed with the status (only the
+    // lists on screen reload).
+    for (const method of ['pairs.pendingDeletes', 'pairs.issues', 'pairs.conflicts'] as const)
+      void queryClient.invalidateQueries({ queryKey: pairListQueryKey(method, status.pair.id) });
   });
   useEvent('pairs.removed', ({ pairId }) => onRemoved(pairId));
 
   const list = pairs.data?.pairs ?? [];
+  // Opened for one pair (a notification's "Show"): bring its card into view and focus it.
+  const { params } = useNavigation();
+  const target = params?.pair;
+  const loaded = pairs.isSuccess;
+  useEffect(() => {
+    if (target === undefined || !loaded) return;
+    const card = document.querySelector<HTMLElement>(`[data-testid="pair-card-${target}"]`);
+    card?.scrollIntoView?.({ block: 'start' });
+    card?.focus();
+  }, [target, loaded]);
   const showForm = adding || (pairs.isSuccess && list.length === 0);
 
   return (

@@ -13,6 +13,7 @@ import {
   type Params,
   type Result,
 } from '../../../shared/contract/index.js';
+import { NavigationContext } from '../../../renderer/src/shell/navigation.js';
 import { FoldersView } from '../../../renderer/src/views/folders-view.js';
 import { createFakeApi } from './helpers/fake-api.js';
 import { renderWithProviders, useDomLayout } from './helpers/render.js';
@@ -340,6 +341,8 @@ describe('FoldersView', () => {
     await waitFor(() => expect(screen.queryByTestId('pair-card-1')).not.toBeInTheDocument());
     expect(fake.calls['pairs.remove']).toHaveBeenCalledWith({ pairId: 1 });
     expect(screen.getByTestId('pair-card-2')).toBeInTheDocument();
+    // The button that opened the dialog is gone: the focus goes to the view's heading.
+    expect(screen.getByRole('heading', { level: 1, name: 'Folders' })).toHaveFocus();
   });
 
   it('pauses, resumes, syncs now and saves ignore patterns', async () => {
@@ -429,6 +432,22 @@ describe('FoldersView', () => {
     act(() => fake.emit('pairs.removed', { pairId: 2 }));
     await waitFor(() => expect(screen.queryByTestId('pair-card-2')).not.toBeInTheDocument());
     expect(screen.getByTestId('pair-card-1')).toBeInTheDocument();
+  });
+
+  it('brings the pair it was opened for into view with the focus', async () => {
+    const fake = createFakeApi({
+      'pairs.list': async () => ({ pairs: [pairStatus(1), pairStatus(2), pairStatus(3)] }),
+    });
+    renderWithProviders(
+      <NavigationContext.Provider
+        value={{ view: 'folders', params: { pair: '2' }, navigate: () => {} }}
+      >
+        <FoldersView />
+      </NavigationContext.Provider>,
+      { api: fake.api },
+    );
+    const card = await screen.findByTestId('pair-card-2');
+    await waitFor(() => expect(card).toHaveFocus());
   });
 
   it('speaks Chinese', async () => {

@@ -4,6 +4,7 @@
  * was on close. Used by Folders and Settings for actions that need a second look.
  */
 import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { VIEW_TITLE_ID } from '../view-header.js';
 
 export interface ConfirmDialogProps {
   title: string;
@@ -39,7 +40,9 @@ export function ConfirmDialog({
     const previous = document.activeElement;
     cancelRef.current?.focus();
     return () => {
+      // Back where it was; if that is gone (the item was removed), to the view's heading.
       if (previous instanceof HTMLElement && previous.isConnected) previous.focus();
+      else document.getElementById(VIEW_TITLE_ID)?.focus();
     };
   }, []);
 

@@ -50,17 +50,21 @@ export function PairCard({ status, onStatus, onRemoved }: PairCardProps) {
   });
   const remove = useMutation({
     mutationFn: () => api['pairs.remove']({ pairId: pair.id }),
-    onSuccess: () => {
-      setRemoving(false);
-      onRemoved(pair.id);
-    },
+    // The card (and the dialog in it) goes with the pair; the dialog then moves the focus to
+    // the view's heading, since the button that opened it is gone.
+    onSuccess: () => onRemoved(pair.id),
   });
 
   const where = `oss://${pair.bucket}/${pair.prefix}`;
   const waiting = status.state === 'waiting-for-confirmation' || counters.deletesAwaiting > 0;
 
   return (
-    <article className="pair-card" aria-labelledby={headingId} data-testid={`pair-card-${pair.id}`}>
+    <article
+      className="pair-card"
+      aria-labelledby={headingId}
+      data-testid={`pair-card-${pair.id}`}
+      tabIndex={-1}
+    >
       <header className="pair-card__head">
         <h3 id={headingId} className="cell-path">
           {pair.localRoot}

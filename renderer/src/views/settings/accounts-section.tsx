@@ -66,6 +66,9 @@ export function AccountsSection() {
       );
       setForm(null);
       runTest(account.id);
+      // The first account becomes the one in use: its pairs and status are shown now.
+      void queryClient.invalidateQueries({ queryKey: ['pairs.list'] });
+      void queryClient.invalidateQueries({ queryKey: ['app.status'] });
     },
   });
 
