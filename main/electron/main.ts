@@ -258,6 +258,8 @@ async function startShell(): Promise<void> {
     version: app.getVersion(),
     localServer: startEmbeddedServer,
   });
+  // Queued transfers resume and folder pairs sync whether or not the window opens.
+  void service.start();
 
   const systemLocale = app.getLocale();
   i18n = createMainI18n(

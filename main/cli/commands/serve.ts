@@ -94,6 +94,22 @@ async function runServe(flags: ServeFlags): Promise<void> {
     if (failure !== undefined) throw failure;
   };
 
+  // Handlers first: a SIGTERM right after the URL is printed must close cleanly, not kill
+  // the process by the signal's default action (a stop during startup closes once it is up).
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      // A second Ctrl+C while closing stops at once.
+      const force = (): void => process.exit(EXIT.interrupted);
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
   try {
     const { HeadlessSecretStore } = await import('../../core/secrets/headless-secret-store.js');
     const secrets = new HeadlessSecretStore(
@@ -155,24 +171,14 @@ async function runServe(flags: ServeFlags): Promise<void> {
         'the UI is not built, so only the API is served: run `npm run build` to build it, then restart `ossync serve`.',
       );
     warn(`serving data directory ${dataDir}; press Ctrl+C to stop.`);
+    // Queued transfers resume and folder pairs sync without waiting for a browser.
+    void service.start();
   } catch (error) {
     await closeAll().catch(() => undefined);
     throw error;
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      // A second Ctrl+C while closing stops at once.
-      const force = (): void => process.exit(EXIT.interrupted);
-      process.once('SIGINT', force);
-      process.once('SIGTERM', force);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopRequested;
   try {
     await closeAll();
   } catch (error) {

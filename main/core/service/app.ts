@@ -1,7 +1,6 @@
 /** The app.* and settings.* methods: facts about the host, the tray's status, settings. */
 import { ContractError, type SettingsDto } from '../../../shared/contract/index.js';
 import type { Handlers, ServiceContext } from './context.js';
-import { appStatus } from './dto.js';
 import type { createTransfers } from './transfers.js';
 
 const SETTING_LANGUAGE = 'app.language';
@@ -37,7 +36,7 @@ export function createApp(
       platform: process.platform,
     }),
 
-    'app.status': async () => appStatus(await ctx.activeRuntime(), ctx.now),
+    'app.status': async () => ctx.status(),
 
     'settings.get': async () => currentSettings(),
 

@@ -5,6 +5,7 @@
  * context and returning its handlers.
  */
 import type {
+  AppStatusDto,
   EventName,
   EventPayload,
   MethodName,
@@ -47,6 +48,8 @@ export interface ServiceContext {
   runtimeFor(accountId: number, subject?: string): Promise<TransferRuntime>;
   /** Stops an account's runtime (after its credentials changed, or before removing it). */
   stopRuntime(accountId: number): Promise<void>;
+  /** The app status (the account in use's queue and pairs, the global pause). */
+  status(): Promise<AppStatusDto>;
   /** Runtimes started so far, by account id. */
   startedRuntimes(): Promise<Map<number, TransferRuntime>>;
   /**

@@ -88,12 +88,16 @@ export function toProgressDto(snapshot: ProgressSnapshot, accountId: number): Pr
 
 const RECENT = 5;
 
-export function appStatus(runtime: TransferRuntime | undefined, _now: () => number): AppStatusDto {
+/**
+ * The tray's status from the account in use's runtime. `pausedAll` is the saved global
+ * pause (transfers.pauseAll), which holds even before any runtime exists.
+ */
+export function appStatus(runtime: TransferRuntime | undefined, pausedAll: boolean): AppStatusDto {
   const counts = runtime?.store.counts();
   const active = (counts?.running ?? 0) + (counts?.['waiting-retry'] ?? 0);
   const queued = counts?.queued ?? 0;
   const failed = counts?.failed ?? 0;
-  const paused = runtime?.engine.isPaused ?? false;
+  const paused = runtime?.engine.isPaused ?? pausedAll;
   const offline = runtime?.engine.connectivity === 'offline';
   const recentRows =
     runtime === undefined

@@ -255,14 +255,11 @@ export function createPairs(context: PairsContext) {
     'pairs.update': async ({ pairId, changes }) => {
       const active = await withPair(pairId);
       try {
-        active.runtime.sync.updatePair(pairId, changes);
+        // A running pair restarts: its watcher and a fresh full pass take the new rules.
+        await active.manager.updatePair(pairId, changes);
       } catch (error) {
         throw invalidPair(error, 'params.changes');
       }
-      // New rules (mode, ignore patterns, symlinks) apply from the next full pass.
-      const pair = active.runtime.sync.getPair(pairId);
-      if (pair !== undefined && !pair.paused)
-        active.manager.runner(pairId)?.requestPass(WHOLE_PAIR, true);
       return announce(active, pairId);
     },
 

@@ -14,7 +14,9 @@ import { mkdirSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import {
   ContractError,
+  isContractError,
   parseEvent,
+  type AppStatusDto,
   parseParams,
   type ContractApi,
   type EventName,
@@ -25,6 +27,7 @@ import { AccountStore, SettingsStore, type AccountRow } from '../db/account-stor
 import { openDatabase, type Db } from '../db/database.js';
 import type { RemoteAccount } from '../remote/remote-store.js';
 import { createTransferRuntime, type TransferRuntime } from '../runtime.js';
+import { redact } from '../secrets/secret-registry.js';
 import { accountSecretRef, type SecretStore } from '../secrets/secret-store.js';
 import type { RunnerOptions } from '../sync/pair-runner.js';
 import { createAccounts } from './accounts.js';
@@ -70,6 +73,12 @@ export type ServiceListener = (name: EventName, payload: unknown) => void;
 export interface Service {
   api: Partial<ContractApi>;
   events: { on(listener: ServiceListener): () => void };
+  /**
+   * Starts every account's runtime, so queued transfers resume and folder pairs sync
+   * without waiting for a UI to ask (a host calls it once it is up). An account that cannot
+   * start is logged and left for its next use; the others start anyway.
+   */
+  start(): Promise<void>;
   /** The runtime of the account in use (starting it), or undefined without accounts. */
   runtime(): Promise<TransferRuntime | undefined>;
   /** The service's Prometheus metrics; the headless host serves them on /metrics. */
@@ -151,8 +160,8 @@ export function createService(options: ServiceOptions): Service {
     if (settings.get(SETTING_PAUSED) === true) engine.pauseAll();
     // The status is the account in use's; after close() there is none to report.
     const publishStatus = () =>
-      activeRuntime().then(
-        (active) => emit('app.statusChanged', appStatus(active, now)),
+      currentStatus().then(
+        (value) => emit('app.statusChanged', value),
         () => undefined,
       );
     // A burst of jobs changes the status thousands of times a second: tell it at most every
@@ -197,6 +206,11 @@ export function createService(options: ServiceOptions): Service {
       runtime.catch(() => runtimes.delete(row.id));
     }
     return runtime;
+  }
+
+  /** The app status of the account in use (none: the saved global pause only). */
+  async function currentStatus(): Promise<AppStatusDto> {
+    return appStatus(await activeRuntime(), settings.get(SETTING_PAUSED) === true);
   }
 
   async function activeRuntime(): Promise<TransferRuntime | undefined> {
@@ -244,6 +258,7 @@ export function createService(options: ServiceOptions): Service {
     runtimeFor: async (accountId, subject) => runtimeOf(accountRow(accountId, subject)),
     stopRuntime,
     startedRuntimes,
+    status: currentStatus,
     onRuntime(listener) {
       runtimeListeners.add(listener);
       return () => {
@@ -289,9 +304,8 @@ export function createService(options: ServiceOptions): Service {
   let pairCounts = '';
   ctx.onEvent((name) => {
     if (name !== 'pairs.statusChanged' && name !== 'pairs.removed') return;
-    void activeRuntime()
-      .then((runtime) => {
-        const value = appStatus(runtime, now);
+    void currentStatus()
+      .then((value) => {
         const { pairs, pairsWithErrors, pairsAwaitingConfirmation, conflicts } = value.counts;
         const counts = `${pairs}/${pairsWithErrors}/${pairsAwaitingConfirmation}/${conflicts}`;
         if (counts === pairCounts || closed) return;
@@ -334,6 +348,16 @@ export function createService(options: ServiceOptions): Service {
           listeners.delete(listener);
         };
       },
+    },
+    async start() {
+      for (const row of accounts.list()) {
+        try {
+          await runtimeOf(row);
+        } catch (error) {
+          const detail = isContractError(error) ? error.code : String(error);
+          logger.warn({ accountId: row.id, detail: redact(detail) }, 'an account did not start');
+        }
+      }
     },
     runtime: activeRuntime,
     metrics: metrics.registry,

@@ -13,7 +13,7 @@ import type { TransferRuntime } from '../runtime.js';
 import { DEFAULT_LIMITS } from '../transfer/engine.js';
 import { limitsToDto, limitsToEngine } from './config.js';
 import type { Handlers, ServiceContext } from './context.js';
-import { appStatus, toTransferDto } from './dto.js';
+import { toTransferDto } from './dto.js';
 
 const SETTING_LIMITS = 'transfers.limits';
 export const SETTING_PAUSED = 'transfers.pausedAll';
@@ -123,7 +123,7 @@ export function createTransfers(ctx: ServiceContext) {
       if (paused) runtime.engine.pauseAll();
       else runtime.engine.resumeAll();
     }
-    ctx.emit('app.statusChanged', appStatus(await ctx.activeRuntime(), ctx.now));
+    ctx.emit('app.statusChanged', await ctx.status());
   }
 
   const handlers: Handlers<'transfers.'> = {
