@@ -3,6 +3,7 @@
  * a lock so two transfer commands never drive the same queue at once, the account the
  * queued jobs belong to, and one small file per unfinished command (run-markers.ts).
  */
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,38 @@ export function defaultDataDir(
   return path.join(
     xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.local', 'share'),
     'ossync',
+  );
+}
+
+/**
+ * Where `ossync serve` keeps the secrets of a data directory when no --secrets-file is given:
+ * in the user's configuration folder, never inside the data directory (which holds the
+ * database and logs people copy and attach to bug reports), one file per data directory.
+ * `$XDG_CONFIG_HOME/ossync/secrets/<id>.json` (Linux), `~/Library/Preferences/OSSync/...`,
+ * `%LOCALAPPDATA%\OSSync\secrets\...`; <id> is a hash of the data directory's path.
+ */
+export function defaultSecretsFile(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
+  const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  if (platform === 'win32')
+    return path.win32.join(
+      env['LOCALAPPDATA'] || path.win32.join(home, 'AppData', 'Local'),
+      'OSSync',
+      'secrets',
+      `${id}.json`,
+    );
+  if (platform === 'darwin')
+    return path.join(home, 'Library', 'Preferences', 'OSSync', 'secrets', `${id}.json`);
+  const xdg = env['XDG_CONFIG_HOME'];
+  return path.join(
+    xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.config'),
+    'ossync',
+    'secrets',
+    `${id}.json`,
   );
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, type ProcessExit } from './local-oss-process.js';
 
@@ -23,7 +24,11 @@ export function spawnServe(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
 ): ServeProcess {
-  const childEnv: Record<string, string | undefined> = { ...process.env };
+  // The default secrets file lives in the user's config folder: never the real one in tests.
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(tmpdir(), `ossync-test-config-${process.pid}`),
+  };
   delete childEnv['NODE_OPTIONS'];
   delete childEnv['OSS_ACCESS_KEY_ID'];
   delete childEnv['OSS_ACCESS_KEY_SECRET'];

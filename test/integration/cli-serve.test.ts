@@ -1,11 +1,21 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
-import { firstLine, killAllServe, spawnServe } from '../helpers/serve-process.js';
+import { defaultSecretsFile } from '../../main/cli/data-dir.js';
+import { firstLine, killAllServe, parseServeUrl, spawnServe } from '../helpers/serve-process.js';
 
 /** `ossync serve` as a user runs it: a child process, its first line, the host, signals. */
 const scratch = mkdtempSync(path.join(tmpdir(), 'cli-serve-'));
@@ -132,6 +142,52 @@ describe('ossync serve', () => {
     server.child.kill('SIGINT');
     expect((await server.exited).code).toBe(0);
     expect(server.stderr()).toContain('warning: listening on 0.0.0.0');
+  }, 60_000);
+
+  it('keeps secrets outside the data dir by default, in an owner-only file per data dir', async () => {
+    const dataDir = freshDir();
+    const config = path.join(scratch, `config-${counter}`);
+    const server = spawnServe(['--data-dir', dataDir], { XDG_CONFIG_HOME: config });
+    const { port, token, origin } = parseServeUrl(await firstLine(server));
+    const file = defaultSecretsFile(dataDir, { XDG_CONFIG_HOME: config }, 'linux');
+    expect(server.stderr()).toContain(file);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['ossync', `ossync.${token}`], {
+      origin,
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const reply = new Promise<Record<string, unknown>>((resolve) => {
+      ws.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+        if (message['id'] === 1) resolve(message);
+      });
+    });
+    const secret = 'SecretOfTheDefaultFile1234567890';
+    ws.send(
+      JSON.stringify({
+        id: 1,
+        method: 'accounts.add',
+        params: {
+          name: 'Default file',
+          region: 'oss-cn-hangzhou',
+          accessKeyId: 'LTAI5tExampleKeyId',
+          accessKeySecret: secret,
+        },
+      }),
+    );
+    expect(await reply).toMatchObject({ id: 1, ok: true, value: { hasSecret: true } });
+    ws.close();
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain(secret);
+    expect(statSync(file).mode & 0o077).toBe(0);
+    expect(statSync(path.dirname(file)).mode & 0o077).toBe(0);
+    for (const name of readdirSync(dataDir, { recursive: true, encoding: 'utf8' })) {
+      const full = path.join(dataDir, name);
+      if (statSync(full).isFile()) expect(readFileSync(full).includes(secret), full).toBe(false);
+    }
   }, 60_000);
 
   it('fails at start on a secrets file other users can read, naming it and the chmod', async () => {

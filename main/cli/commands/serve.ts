@@ -1,6 +1,6 @@
 /**
  * `ossync serve`: OSSync headless. Takes the data directory, reads secrets from the
- * environment and an optional owner-only secrets file, runs the service and serves the built
+ * environment and an owner-only secrets file (outside the data directory), runs the service and serves the built
  * UI and the API on one port. The first line on stdout is the URL to open, with the access
  * token in its fragment; everything else goes to stderr. SIGINT / SIGTERM close it cleanly
  * (exit 0).
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { ContractApi } from '../../../shared/contract/index.js';
 import { CliError, EXIT, usageError } from '../cli-error.js';
-import { defaultDataDir, lockDataDir } from '../data-dir.js';
+import { defaultDataDir, defaultSecretsFile, lockDataDir } from '../data-dir.js';
 import { errorText } from '../error-text.js';
 import { printable, scrub } from '../output.js';
 
@@ -37,7 +37,7 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where OSSync keeps its state')
     .option(
       '--secrets-file <file>',
-      'JSON file of secrets (mode 0600, yours); the environment (OSSYNC_SECRET_*) wins over it',
+      'JSON file of secrets (mode 0600, yours; default: one per data dir in your config folder); the environment (OSSYNC_SECRET_*) wins over it',
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
     .action((flags: ServeFlags) => runServe(flags));
@@ -112,9 +112,10 @@ async function runServe(flags: ServeFlags): Promise<void> {
 
   try {
     const { HeadlessSecretStore } = await import('../../core/secrets/headless-secret-store.js');
-    const secrets = new HeadlessSecretStore(
-      flags.secretsFile === undefined ? {} : { file: path.resolve(flags.secretsFile) },
-    );
+    const secretsFile = path.resolve(flags.secretsFile ?? defaultSecretsFile(dataDir));
+    if (flags.secretsFile === undefined)
+      mkdirSync(path.dirname(secretsFile), { recursive: true, mode: 0o700 });
+    const secrets = new HeadlessSecretStore({ file: secretsFile });
     // A bad secrets file (wrong mode, not JSON) fails now, with its message, not at the first sync.
     await secrets.check();
 
@@ -170,7 +171,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       warn(
         'the UI is not built, so only the API is served: run `npm run build` to build it, then restart `ossync serve`.',
       );
-    warn(`serving data directory ${dataDir}; press Ctrl+C to stop.`);
+    warn(`serving data directory ${dataDir} (secrets in ${secretsFile}); press Ctrl+C to stop.`);
     // Queued transfers resume and folder pairs sync without waiting for a browser.
     void service.start();
   } catch (error) {
