@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mainEntry = path.join(root, 'dist', 'main', 'electron', 'main.js');
 const rendererEntry = path.join(root, 'dist', 'renderer', 'index.html');
+const preloadEntry = path.join(root, 'dist', 'preload', 'preload.cjs');
 
 const MISSING_BINARY =
   "OSSync's desktop window needs the Electron binary, which is not installed here (its download is blocked or was skipped); run `npm run serve` to use OSSync in your browser instead, or `node node_modules/electron/install.js` on a machine that can download it.";
@@ -32,7 +33,7 @@ if (!electron) {
   process.exit(1);
 }
 
-if (!existsSync(mainEntry) || !existsSync(rendererEntry)) {
+if (![mainEntry, rendererEntry, preloadEntry].every((entry) => existsSync(entry))) {
   console.error('Building OSSync first (npm run build)...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const build = spawnSync(npm, ['run', 'build'], {
