@@ -55,9 +55,16 @@ export interface DetailsPanelProps {
   bucket: string;
   objectKey: string;
   onShare: () => void;
+  onClose: () => void;
 }
 
-export function DetailsPanel({ accountId, bucket, objectKey, onShare }: DetailsPanelProps) {
+export function DetailsPanel({
+  accountId,
+  bucket,
+  objectKey,
+  onShare,
+  onClose,
+}: DetailsPanelProps) {
   const api = useApi();
   const { t, i18n } = useTranslation(['browser', 'common']);
   const locale = i18n.language;
@@ -71,7 +78,12 @@ export function DetailsPanel({ accountId, bucket, objectKey, onShare }: DetailsP
 
   return (
     <section className="browser-details" aria-labelledby="browser-details-title">
-      <h2 id="browser-details-title">{t('details.title')}</h2>
+      <div className="browser-details__head">
+        <h2 id="browser-details-title">{t('details.title')}</h2>
+        <button type="button" className="button" onClick={onClose}>
+          {t('details.close')}
+        </button>
+      </div>
       <p className="cell-path">{`oss://${bucket}/${objectKey}`}</p>
       {details.isPending ? <Loading label={t('details.loading')} /> : null}
       {details.isError ? (
@@ -122,7 +134,7 @@ export function DetailsPanel({ accountId, bucket, objectKey, onShare }: DetailsP
           </dl>
           <div className="toolbar">
             <button type="button" className="button" onClick={onShare}>
-              {t('actions.share')}
+              {t('details.share')}
             </button>
             {previewKind(objectKey, details.data.contentType) !== null ? (
               <button

@@ -613,7 +613,19 @@ export function ObjectList({
     >
       {toolbar}
       {notes}
-      {body}
+      <div className={`browser-main${detailsKey !== null ? ' has-details' : ''}`}>
+        <div className="browser-main__list">{body}</div>
+        {detailsKey !== null ? (
+          <DetailsPanel
+            key={detailsKey}
+            accountId={accountId}
+            bucket={bucket}
+            objectKey={detailsKey}
+            onClose={() => setDetailsKey(null)}
+            onShare={() => setOpen({ dialog: 'share', key: detailsKey })}
+          />
+        ) : null}
+      </div>
       {dropping ? (
         <p className="browser-list__drop" aria-hidden="true">
           {t('upload.dropHere', { where: `oss://${bucket}/${prefix}` })}
@@ -622,15 +634,6 @@ export function ObjectList({
       <p className="visually-hidden" role="status" aria-live="polite">
         {announcement}
       </p>
-      {detailsKey !== null ? (
-        <DetailsPanel
-          key={detailsKey}
-          accountId={accountId}
-          bucket={bucket}
-          objectKey={detailsKey}
-          onShare={() => setOpen({ dialog: 'share', key: detailsKey })}
-        />
-      ) : null}
       {dialogs}
     </div>
   );
