@@ -231,6 +231,10 @@ describe('FoldersView', () => {
     expect(within(alert).getByText('/srv/none does not exist.')).toBeInTheDocument();
     expect(folder).toHaveAttribute('aria-invalid', 'true');
     expect(folder).toHaveFocus();
+    // Correcting the field takes the stale refusal away.
+    await userEvent.type(folder, '2');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(folder).toHaveAttribute('aria-invalid', 'false');
     expect(fake.calls['pairs.add']).toHaveBeenCalledWith({
       accountId: 1,
       localRoot: '/srv/none',

@@ -73,7 +73,7 @@ export function ActivityFilters({
         <p className="hint">{t('filters.kindsHint')}</p>
       </fieldset>
       <div className="activity-filters__row">
-        <div className="field">
+        <div className="form-field">
           <label htmlFor={`${baseId}-search`}>{t('filters.search')}</label>
           <input
             id={`${baseId}-search`}
@@ -84,7 +84,7 @@ export function ActivityFilters({
             onChange={(event) => setSearch(event.target.value)}
           />
         </div>
-        <div className="field">
+        <div className="form-field">
           <label htmlFor={`${baseId}-account`}>{t('filters.account')}</label>
           <select
             id={`${baseId}-account`}
@@ -105,7 +105,7 @@ export function ActivityFilters({
             ))}
           </select>
         </div>
-        <div className="field">
+        <div className="form-field">
           <label htmlFor={`${baseId}-pair`}>{t('filters.pair')}</label>
           <select
             id={`${baseId}-pair`}

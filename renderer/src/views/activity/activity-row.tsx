@@ -13,10 +13,10 @@ export const KIND_ICONS: Record<ActivityKind, string> = {
   uploaded: '↑',
   downloaded: '↓',
   deleted: '✕',
-  trashed: '🗑',
+  trashed: '⊖',
   moved: '→',
   conflict: '⇄',
-  'deletes-held': '⏸',
+  'deletes-held': '‖',
   error: '!',
 };
 

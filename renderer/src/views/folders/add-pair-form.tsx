@@ -125,6 +125,19 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
     return problems;
   };
 
+  /** A field was changed: its problems (ours or the service's) are no longer current. */
+  const clearProblem = (field: PairField) => {
+    if (serverField === field) add.reset();
+    setInvalidFor(field);
+  };
+  const setInvalidFor = (field: PairField) =>
+    setInvalid((current) => {
+      if (current[field] === undefined) return current;
+      const next = { ...current };
+      delete next[field];
+      return next;
+    });
+
   const onSubmit = () => {
     const problems = validate();
     setInvalid(problems);
@@ -211,7 +224,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
     >
       <h2 id={`${baseId}-title`}>{t('add.title')}</h2>
 
-      <div className="field">
+      <div className="form-field">
         <label htmlFor={fieldId('localRoot')}>{t('add.fieldName.localRoot')}</label>
         <input
           id={fieldId('localRoot')}
@@ -223,12 +236,10 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
           placeholder={t('add.folder.placeholder')}
           aria-invalid={hasProblem('localRoot')}
           aria-describedby={describedBy('localRoot')}
-          onChange={(event) => setLocalRoot(event.target.value)}
-          onBlur={() => {
-            const path = localRoot.trim();
-            if (path !== '' && !isAbsolutePath(path))
-              setInvalid((current) => ({ ...current, localRoot: t('add.folder.notAbsolute') }));
-            else setInvalid(({ localRoot: _drop, ...rest }) => rest);
+          onChange={(event) => {
+            setLocalRoot(event.target.value);
+            // Checked again on submit; a blur check would move the button under the pointer.
+            clearProblem('localRoot');
           }}
         />
         <p className="hint" id={`${fieldId('localRoot')}-hint`}>
@@ -237,7 +248,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
         {fieldProblem('localRoot')}
       </div>
 
-      <div className="field">
+      <div className="form-field">
         <label htmlFor={fieldId('accountId')}>{t('add.fieldName.accountId')}</label>
         <select
           id={fieldId('accountId')}
@@ -248,6 +259,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
           onChange={(event) => {
             setAccountId(Number(event.target.value));
             setBucket('');
+            clearProblem('accountId');
           }}
         >
           {list.map((account) => (
@@ -264,7 +276,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
         {fieldProblem('accountId')}
       </div>
 
-      <div className="field">
+      <div className="form-field">
         <label htmlFor={fieldId('bucket')}>{t('add.fieldName.bucket')}</label>
         {buckets.isPending ? <Loading label={t('add.bucket.loading')} /> : null}
         {buckets.isError ? (
@@ -311,7 +323,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
         {fieldProblem('bucket')}
       </div>
 
-      <div className="field">
+      <div className="form-field">
         <label htmlFor={fieldId('prefix')}>{t('add.fieldName.prefix')}</label>
         <input
           id={fieldId('prefix')}
@@ -323,7 +335,10 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
           placeholder={t('add.prefix.placeholder')}
           aria-invalid={hasProblem('prefix')}
           aria-describedby={describedBy('prefix')}
-          onChange={(event) => setPrefix(event.target.value)}
+          onChange={(event) => {
+            setPrefix(event.target.value);
+            clearProblem('prefix');
+          }}
         />
         <p className="hint" id={`${fieldId('prefix')}-hint`}>
           {where !== null ? t('add.prefix.where', { where }) : t('add.prefix.hint')}
@@ -331,7 +346,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
         {fieldProblem('prefix')}
       </div>
 
-      <fieldset className="field modes">
+      <fieldset className="form-field modes">
         <legend>{t('add.modeLegend')}</legend>
         {(['backup', 'mirror'] as const).map((option) => (
           <div className="choice" key={option}>
@@ -351,7 +366,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
           </div>
         ))}
         {mode === 'mirror' ? (
-          <fieldset className="field delete-modes">
+          <fieldset className="form-field delete-modes">
             <legend>{t('add.deleteLegend')}</legend>
             <div className="choice">
               <input
@@ -364,7 +379,7 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
               <label htmlFor={`${baseId}-delete-trash`}>{t('add.deleteTrash')}</label>
             </div>
             {deleteMode === 'trash' ? (
-              <div className="field field--inline">
+              <div className="form-field form-field--inline">
                 <label htmlFor={fieldId('trashRetentionDays')}>
                   {t('add.fieldName.trashRetentionDays')}
                 </label>

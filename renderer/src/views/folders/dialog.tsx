@@ -71,24 +71,24 @@ export function ConfirmDialog({
   };
 
   return (
-    <div className="dialog-backdrop">
+    <div className="confirm-backdrop">
       <div
         ref={ref}
-        className="dialog"
+        className="confirm-dialog"
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}
         aria-describedby={bodyId}
         onKeyDown={onKeyDown}
       >
-        <h2 id={titleId} className="dialog__title">
+        <h2 id={titleId} className="confirm-dialog__title">
           {title}
         </h2>
-        <div id={bodyId} className="dialog__body">
+        <div id={bodyId} className="confirm-dialog__body">
           {children}
         </div>
         {error}
-        <div className="dialog__actions">
+        <div className="confirm-dialog__actions">
           <button
             ref={cancelRef}
             type="button"

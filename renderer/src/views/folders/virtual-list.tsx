@@ -146,6 +146,9 @@ export function VirtualList<T>({
       className={`vlist${className !== undefined ? ` ${className}` : ''}`}
       ref={scrollRef}
       data-testid={testId}
+      // As tall as the rows (plus the border), up to the CSS max-height, so a short list
+      // takes little room.
+      style={{ height: virtualizer.getTotalSize() + 2 }}
     >
       <div
         role="feed"

@@ -159,7 +159,7 @@ export function AccountForm({ account, busy, error, onSubmit, onCancel }: Accoun
     set: (value: string) => void,
     extra: { type?: string; placeholder?: string; autoComplete?: string } = {},
   ) => (
-    <div className="field">
+    <div className="form-field">
       <label htmlFor={fieldId(field)}>{t(`form.${labelKey}.label`)}</label>
       <input
         id={fieldId(field)}
@@ -194,7 +194,7 @@ export function AccountForm({ account, busy, error, onSubmit, onCancel }: Accoun
         {editing ? t('form.editTitle', { name: account.name }) : t('form.addTitle')}
       </h3>
       {input('name', 'name', name, setName)}
-      <fieldset className="field">
+      <fieldset className="form-field">
         <legend>{t('form.where')}</legend>
         <div className="choice">
           <input

@@ -145,9 +145,9 @@ export function LimitsSection() {
           }}
         >
           {(['uploadBytesPerSecond', 'downloadBytesPerSecond'] as const).map((field) => (
-            <div className="field" key={field}>
+            <div className="form-field" key={field}>
               <label htmlFor={`${baseId}-${field}`}>{t(`limits.${field}`)}</label>
-              <div className="field__row">
+              <div className="form-field__row">
                 <input
                   id={`${baseId}-${field}`}
                   type="text"
@@ -181,7 +181,7 @@ export function LimitsSection() {
             </div>
           ))}
           {(Object.keys(COUNT_BOUNDS) as CountField[]).map((field) => (
-            <div className="field" key={field}>
+            <div className="form-field" key={field}>
               <label htmlFor={`${baseId}-${field}`}>{t(`limits.${field}`)}</label>
               <input
                 id={`${baseId}-${field}`}

@@ -49,7 +49,7 @@ export function PreferencesSection() {
       ) : null}
       {current !== undefined ? (
         <div className="form">
-          <div className="field">
+          <div className="form-field">
             <label htmlFor={`${baseId}-language`}>{t('preferences.language')}</label>
             <select
               id={`${baseId}-language`}
@@ -69,7 +69,7 @@ export function PreferencesSection() {
             </select>
           </div>
 
-          <div className="field">
+          <div className="form-field">
             <div className="choice">
               <input
                 type="checkbox"
@@ -88,7 +88,7 @@ export function PreferencesSection() {
             </div>
           </div>
 
-          <div className="field">
+          <div className="form-field">
             <label htmlFor={`${baseId}-log`}>{t('preferences.logLevel')}</label>
             <select
               id={`${baseId}-log`}
