@@ -377,9 +377,20 @@ describe('Browser actions', () => {
     const a = new File(['hello'], 'a.txt', { type: 'text/plain' });
     const b = new File(['报告'], '报告.md');
     const drop = screen.getByTestId('browser-drop');
-    fireEvent.dragOver(drop, { dataTransfer: { types: ['Files'], dropEffect: 'none' } });
+    const files = { types: ['Files'], dropEffect: 'none' };
+    // Crossing into a child and back out of it keeps the drop target highlighted.
+    fireEvent.dragEnter(drop, { dataTransfer: files });
+    fireEvent.dragEnter(screen.getByRole('grid'), { dataTransfer: files });
+    fireEvent.dragLeave(screen.getByRole('grid'), { dataTransfer: files });
+    fireEvent.dragOver(drop, { dataTransfer: files });
+    expect(drop).toHaveClass('is-dropping');
+    expect(screen.getByText('Drop to upload to oss://photos/')).toBeInTheDocument();
+    fireEvent.dragLeave(drop, { dataTransfer: files });
+    expect(drop).not.toHaveClass('is-dropping');
+    fireEvent.dragEnter(drop, { dataTransfer: files });
     expect(drop).toHaveClass('is-dropping');
     fireEvent.drop(drop, { dataTransfer: { files: [a, b], items: [], types: ['Files'] } });
+    expect(drop).not.toHaveClass('is-dropping');
     const status = await screen.findByText('2 files queued for upload.');
     expect(requests.map((r) => r.url)).toEqual([
       '/api/upload?accountId=1&bucket=photos&prefix=&path=a.txt',

@@ -309,14 +309,29 @@ export function ObjectList({
     }
   };
 
+  // dragenter/dragleave fire for every child crossed: count them to know when it left.
+  const dragDepth = useRef(0);
+  const carriesFiles = (event: DragEvent<HTMLDivElement>) =>
+    Array.from(event.dataTransfer.types).includes('Files');
+  const onDragEnter = (event: DragEvent<HTMLDivElement>) => {
+    if (!carriesFiles(event)) return;
+    dragDepth.current += 1;
+    setDropping(true);
+  };
+  const onDragLeave = (event: DragEvent<HTMLDivElement>) => {
+    if (!carriesFiles(event)) return;
+    dragDepth.current = Math.max(0, dragDepth.current - 1);
+    if (dragDepth.current === 0) setDropping(false);
+  };
   const onDragOver = (event: DragEvent<HTMLDivElement>) => {
-    if (!Array.from(event.dataTransfer.types).includes('Files')) return;
+    if (!carriesFiles(event)) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
     setDropping(true);
   };
   const onDrop = (event: DragEvent<HTMLDivElement>) => {
     event.preventDefault();
+    dragDepth.current = 0;
     setDropping(false);
     void uploadFiles(event.dataTransfer);
   };
@@ -356,7 +371,7 @@ export function ObjectList({
       <button type="button" className="button" onClick={() => setOpen({ dialog: 'createFolder' })}>
         {t('actions.createFolder')}
       </button>
-      <label className="button">
+      <label className="button browser-upload">
         {t('actions.upload')}
         <input
           type="file"
@@ -607,8 +622,9 @@ export function ObjectList({
     <div
       className={`browser-list${dropping ? ' is-dropping' : ''}`}
       data-testid="browser-drop"
+      onDragEnter={onDragEnter}
       onDragOver={onDragOver}
-      onDragLeave={() => setDropping(false)}
+      onDragLeave={onDragLeave}
       onDrop={onDrop}
     >
       {toolbar}
