@@ -63,7 +63,7 @@ describe('first run', () => {
       prefix: 'first-run/',
       path: 'hello.txt',
     });
-    const sent = await fetch(`${app.serve.origin}/api/upload?${query}`, {
+    const sent = await fetch(`${app.serve.origin}/api/upload?${query.toString()}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${app.serve.token}` },
       body,
