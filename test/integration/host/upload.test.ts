@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, type Service } from '../../../main/core/service/service.js';
-import type { SecretStore } from '../../../main/core/secrets/secret-store.js';
 import { startHost, type RunningHost } from '../../../main/host/host.js';
 import type { ContractApi } from '../../../shared/contract/index.js';
 import { crc64, crc64ToString } from '../../../shared/crc64.js';
@@ -23,23 +22,10 @@ import {
   startLocalOss,
   type LocalOss,
 } from '../../helpers/osslocal.js';
+import { MemorySecretStore } from '../../helpers/service.js';
 
 const BUCKET = 'drop-test';
 const MAX_UPLOAD = 12 * 1024 * 1024;
-
-class MemorySecretStore implements SecretStore {
-  readonly kind = 'memory';
-  readonly values = new Map<string, string>();
-  async get(ref: string) {
-    return this.values.get(ref);
-  }
-  async set(ref: string, secret: string) {
-    this.values.set(ref, secret);
-  }
-  async delete(ref: string) {
-    this.values.delete(ref);
-  }
-}
 
 let oss: LocalOss;
 let dataDir: string;

@@ -13,35 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityStore } from '../../../main/core/db/activity-store.js';
 import { openDatabase } from '../../../main/core/db/database.js';
 import { createService, type Service } from '../../../main/core/service/service.js';
-import type { SecretStore } from '../../../main/core/secrets/secret-store.js';
 import type {
   ActivityEntryDto,
   EventName,
   NotificationDto,
 } from '../../../shared/contract/index.js';
-import {
-  TEST_ACCESS_KEY_ID,
-  TEST_ACCESS_KEY_SECRET,
-  TEST_REGION,
-  startLocalOss,
-  type LocalOss,
-} from '../../helpers/osslocal.js';
+import { startLocalOss, type LocalOss } from '../../helpers/osslocal.js';
+import { MemorySecretStore, localAccountParams } from '../../helpers/service.js';
 
 const BUCKET = 'activity-log';
-
-class MemorySecretStore implements SecretStore {
-  readonly kind = 'memory';
-  readonly values = new Map<string, string>();
-  async get(ref: string) {
-    return this.values.get(ref);
-  }
-  async set(ref: string, secret: string) {
-    this.values.set(ref, secret);
-  }
-  async delete(ref: string) {
-    this.values.delete(ref);
-  }
-}
 
 let work: string;
 
@@ -70,14 +50,7 @@ async function openService(
   });
   const events: { name: EventName; payload: unknown }[] = [];
   service.events.on((event, payload) => events.push({ name: event, payload }));
-  await service.api['accounts.add']!({
-    name: `Account ${name}`,
-    endpoint: `http://localhost:${oss.server.port}`,
-    region: TEST_REGION,
-    defaultBucket: BUCKET,
-    accessKeyId: TEST_ACCESS_KEY_ID,
-    accessKeySecret: TEST_ACCESS_KEY_SECRET,
-  });
+  await service.api['accounts.add']!(localAccountParams(oss, BUCKET, `Account ${name}`));
   return { service, events };
 }
 
@@ -261,14 +234,9 @@ describe('activity log', () => {
       const folder = await mkdtemp(path.join(work, 'restart-pair-'));
       await writeFile(path.join(folder, 'a.txt'), 'a');
       await writeFile(path.join(folder, 'c.txt'), 'local c');
-      const account = await service.api['accounts.add']!({
-        name: 'Restart',
-        endpoint: `http://localhost:${oss.server.port}`,
-        region: TEST_REGION,
-        defaultBucket: BUCKET,
-        accessKeyId: TEST_ACCESS_KEY_ID,
-        accessKeySecret: TEST_ACCESS_KEY_SECRET,
-      });
+      const account = await service.api['accounts.add']!(
+        localAccountParams(oss, BUCKET, 'Restart'),
+      );
       const { pair } = await service.api['pairs.add']!({
         accountId: account.id,
         localRoot: folder,

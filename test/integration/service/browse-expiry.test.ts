@@ -10,13 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createService, type Service } from '../../../main/core/service/service.js';
 import type { SecretStore } from '../../../main/core/secrets/secret-store.js';
 import { ContractError } from '../../../shared/contract/index.js';
-import {
-  TEST_ACCESS_KEY_ID,
-  TEST_ACCESS_KEY_SECRET,
-  TEST_REGION,
-  startLocalOss,
-  type LocalOss,
-} from '../../helpers/osslocal.js';
+import { startLocalOss, type LocalOss } from '../../helpers/osslocal.js';
+import { localAccountParams } from '../../helpers/service.js';
 
 const BUCKET = 'expiry-test';
 const secrets = new Map<string, string>();
@@ -46,14 +41,7 @@ afterAll(async () => {
 });
 
 it('refuses an expired folder-delete confirmation and accepts a fresh one', async () => {
-  const account = await service.api['accounts.add']!({
-    name: 'Local',
-    endpoint: `http://localhost:${oss.server.port}`,
-    region: TEST_REGION,
-    defaultBucket: BUCKET,
-    accessKeyId: TEST_ACCESS_KEY_ID,
-    accessKeySecret: TEST_ACCESS_KEY_SECRET,
-  });
+  const account = await service.api['accounts.add']!(localAccountParams(oss, BUCKET));
   const client = oss.client();
   client.useBucket(BUCKET);
   for (const name of ['old/1', 'old/2']) await client.put(name, Buffer.from(name));

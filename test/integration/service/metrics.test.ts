@@ -8,33 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, type Service } from '../../../main/core/service/service.js';
-import type { SecretStore } from '../../../main/core/secrets/secret-store.js';
 import { startHost, type RunningHost } from '../../../main/host/host.js';
 import type { ContractApi } from '../../../shared/contract/index.js';
 import {
   TEST_ACCESS_KEY_ID,
   TEST_ACCESS_KEY_SECRET,
-  TEST_REGION,
   startLocalOss,
   type LocalOss,
 } from '../../helpers/osslocal.js';
+import { MemorySecretStore, localAccountParams } from '../../helpers/service.js';
 
 const BUCKET = 'metrics-test';
 const BIG = 3 * 1024 * 1024 + 17;
-
-class MemorySecretStore implements SecretStore {
-  readonly kind = 'memory';
-  readonly values = new Map<string, string>();
-  async get(ref: string) {
-    return this.values.get(ref);
-  }
-  async set(ref: string, secret: string) {
-    this.values.set(ref, secret);
-  }
-  async delete(ref: string) {
-    this.values.delete(ref);
-  }
-}
 
 /** The value of one series in the exposition text (labels in the order prom-client writes them). */
 function value(text: string, series: string): number | undefined {
@@ -59,14 +44,7 @@ beforeAll(async () => {
     secrets: new MemorySecretStore(),
     pairRunner: { stabilityMs: 0 },
   });
-  const account = await service.api['accounts.add']!({
-    name: 'Local',
-    endpoint: `http://localhost:${oss.server.port}`,
-    region: TEST_REGION,
-    defaultBucket: BUCKET,
-    accessKeyId: TEST_ACCESS_KEY_ID,
-    accessKeySecret: TEST_ACCESS_KEY_SECRET,
-  });
+  const account = await service.api['accounts.add']!(localAccountParams(oss, BUCKET));
   accountId = account.id;
 });
 

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createService, type Service } from '../../../main/core/service/service.js';
-import type { SecretStore } from '../../../main/core/secrets/secret-store.js';
 import { startHost, type RunningHost } from '../../../main/host/host.js';
 import {
   ContractError,
@@ -29,27 +28,13 @@ import {
   startLocalOss,
   type LocalOss,
 } from '../../helpers/osslocal.js';
+import { MemorySecretStore, localAccountParams } from '../../helpers/service.js';
 import { activityTests } from './activity-contract.js';
 import { browseTests } from './browse-contract.js';
 import { pairsTests } from './pairs-contract.js';
 import type { SuiteContext } from './suite-context.js';
 
 const BUCKET = 'service-test';
-
-/** Secrets in memory: the data dir then holds only what the service itself writes. */
-class MemorySecretStore implements SecretStore {
-  readonly kind = 'memory';
-  readonly values = new Map<string, string>();
-  async get(ref: string) {
-    return this.values.get(ref);
-  }
-  async set(ref: string, secret: string) {
-    this.values.set(ref, secret);
-  }
-  async delete(ref: string) {
-    this.values.delete(ref);
-  }
-}
 
 type Call = <M extends MethodName>(method: M, params: Params<M>) => Promise<Result<M>>;
 
@@ -188,14 +173,7 @@ function contractSuite(name: string, open: (service: Service) => Promise<Transpo
     });
 
     it('adds an account with its secret and lists it masked', async () => {
-      const account = await transport.call('accounts.add', {
-        name: 'Local',
-        endpoint: `http://localhost:${oss.server.port}`,
-        region: TEST_REGION,
-        defaultBucket: BUCKET,
-        accessKeyId: TEST_ACCESS_KEY_ID,
-        accessKeySecret: TEST_ACCESS_KEY_SECRET,
-      });
+      const account = await transport.call('accounts.add', localAccountParams(oss, BUCKET));
       accountId = account.id;
       expect(account.hasSecret).toBe(true);
       expect(account.accessKeyIdMasked).toBe(

@@ -15,22 +15,9 @@ import {
   startLocalOss,
   type LocalOss,
 } from '../../helpers/osslocal.js';
+import { MemorySecretStore, localAccountParams } from '../../helpers/service.js';
 
 const BUCKET = 'service-start';
-
-class MemorySecretStore implements SecretStore {
-  readonly kind = 'memory';
-  readonly values = new Map<string, string>();
-  async get(ref: string) {
-    return this.values.get(ref);
-  }
-  async set(ref: string, secret: string) {
-    this.values.set(ref, secret);
-  }
-  async delete(ref: string) {
-    this.values.delete(ref);
-  }
-}
 
 let oss: LocalOss;
 let work: string;
@@ -69,14 +56,7 @@ it('start() runs the pairs of a restarted service with no call from a UI', async
 
   const first = serviceOn(dataDir, secrets);
   const api = first.api;
-  const account = await api['accounts.add']!({
-    name: 'Local',
-    endpoint: `http://localhost:${oss.server.port}`,
-    region: TEST_REGION,
-    defaultBucket: BUCKET,
-    accessKeyId: TEST_ACCESS_KEY_ID,
-    accessKeySecret: TEST_ACCESS_KEY_SECRET,
-  });
+  const account = await api['accounts.add']!(localAccountParams(oss, BUCKET));
   await api['pairs.add']!({
     accountId: account.id,
     localRoot: folder,
