@@ -66,14 +66,17 @@ export function FoldersView() {
   const list = pairs.data?.pairs ?? [];
   // Opened for one pair (a notification's "Show"): bring its card into view and focus it.
   const { params } = useNavigation();
-  const target = params?.pair;
+  // A pair just added takes the focus the same way (the form it came from is gone).
+  const [added, setAdded] = useState<string | undefined>(undefined);
+  const target = added ?? params?.pair;
   const loaded = pairs.isSuccess;
+  const shown = list.some((status) => String(status.pair.id) === target);
   useEffect(() => {
-    if (target === undefined || !loaded) return;
+    if (target === undefined || !loaded || !shown) return;
     const card = document.querySelector<HTMLElement>(`[data-testid="pair-card-${target}"]`);
     card?.scrollIntoView?.({ block: 'start' });
     card?.focus();
-  }, [target, loaded]);
+  }, [target, loaded, shown]);
   const showForm = adding || (pairs.isSuccess && list.length === 0);
 
   return (
@@ -106,6 +109,7 @@ export function FoldersView() {
             onStatus(status);
             setAdding(false);
             setAnnouncement(t('add.added', { folder: status.pair.localRoot }));
+            setAdded(String(status.pair.id));
           }}
           {...(list.length > 0 ? { onCancel: () => setAdding(false) } : {})}
         />

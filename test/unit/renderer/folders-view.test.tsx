@@ -204,7 +204,9 @@ describe('FoldersView', () => {
         trashRetentionDays: 7,
       }),
     );
-    expect(await screen.findByTestId('pair-card-7')).toHaveTextContent('/home/me/notes');
+    const card = await screen.findByTestId('pair-card-7');
+    expect(card).toHaveTextContent('/home/me/notes');
+    await waitFor(() => expect(card).toHaveFocus());
     expect(screen.queryByRole('form')).not.toBeInTheDocument();
     expect(screen.getByText('/home/me/notes is now synced.')).toBeInTheDocument();
   });

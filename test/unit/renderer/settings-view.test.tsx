@@ -190,6 +190,8 @@ describe('SettingsView', () => {
     );
     expect(fake.calls['accounts.testConnection']).toHaveBeenCalledWith({ id: 5 });
     const card = await screen.findByTestId('account-5');
+    // The form is gone: the new account's name has the focus, the test result follows it.
+    await waitFor(() => expect(within(card).getByRole('heading', { name: 'Work' })).toHaveFocus());
     const alert = await within(card).findByRole('alert');
     expect(alert).toHaveTextContent('Connection test failed: the AccessKey secret is wrong.');
     expect(alert).toHaveTextContent('enter the AccessKey secret again');

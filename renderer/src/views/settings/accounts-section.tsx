@@ -4,7 +4,7 @@
  * computer", offered first when there is no account at all.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AccountDto } from '../../../../shared/contract/index.js';
 import { useApi } from '../../api/api-context.js';
@@ -32,6 +32,15 @@ export function AccountsSection() {
   const [form, setForm] = useState<{ editing?: AccountDto } | null>(null);
   const [tests, setTests] = useState<ReadonlyMap<number, TestState>>(() => new Map());
   const [removing, setRemoving] = useState<AccountDto | null>(null);
+  /** The account whose heading takes the focus next (the form it was saved from is gone). */
+  const [focusId, setFocusId] = useState<number | null>(null);
+  useEffect(() => {
+    if (focusId === null) return;
+    const heading = document.getElementById(`account-${focusId}-name`);
+    if (heading === null) return;
+    heading.focus();
+    setFocusId(null);
+  });
 
   const accounts = useQuery({
     queryKey: ACCOUNTS_QUERY_KEY,
@@ -65,6 +74,7 @@ export function AccountsSection() {
         upsertAccount(data, account),
       );
       setForm(null);
+      setFocusId(account.id);
       runTest(account.id);
       // The first account becomes the one in use: its pairs and status are shown now.
       void queryClient.invalidateQueries({ queryKey: ['pairs.list'] });
@@ -153,7 +163,9 @@ export function AccountsSection() {
                 aria-labelledby={headingId}
               >
                 <div className="account__head">
-                  <h3 id={headingId}>{account.name}</h3>
+                  <h3 id={headingId} tabIndex={-1}>
+                    {account.name}
+                  </h3>
                   <span className="badge">{t(`accounts.kind.${account.kind}`)}</span>
                 </div>
                 <dl className="account__facts">
