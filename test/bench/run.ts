@@ -7,6 +7,7 @@ import { runCrc64PoolBench } from './crc64-pool.js';
 import { runOssLocalBench } from './osslocal.js';
 import { runSyncBench } from './sync.js';
 import { runTransferBench } from './transfer.js';
+import { runUiBench } from './ui.js';
 
 /** A benchmark's figures: numbers, plus whatever describes the setup (settings, ...). */
 type Bench = () => Promise<Record<string, unknown>>;
@@ -17,6 +18,7 @@ const BENCHES: Record<string, Bench> = {
   'crc64-pool': runCrc64PoolBench,
   transfer: runTransferBench,
   sync: (): Promise<Record<string, unknown>> => runSyncBench(),
+  ui: runUiBench,
 };
 
 const names = process.argv.slice(2);
