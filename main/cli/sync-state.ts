@@ -55,6 +55,9 @@ class NoRemote implements RemoteStore {
   uploadPart(): Promise<PutResult> {
     return offline();
   }
+  uploadPartCopy(): Promise<PutResult> {
+    return offline();
+  }
   completeMultipartUpload(): Promise<PutResult> {
     return offline();
   }

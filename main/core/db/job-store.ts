@@ -93,6 +93,9 @@ export class JobStore {
         `UPDATE jobs SET upload_id = ?, part_size = ?, file_size = ?, file_mtime_ns = ?, file_ino = ?, updated_at = ?
          WHERE id = ?`,
       ),
+      setCopyUpload: db.prepare<[string | null, number | null, number, number]>(
+        'UPDATE jobs SET upload_id = ?, part_size = ?, updated_at = ? WHERE id = ?',
+      ),
       setDownload: db.prepare<[string | null, string | null, number | null, number, number]>(
         'UPDATE jobs SET temp_path = ?, remote_etag = ?, size = COALESCE(?, size), updated_at = ? WHERE id = ?',
       ),
@@ -319,6 +322,19 @@ export class JobStore {
       );
       if (!upload) this.stmts.clearParts.run(id);
     })();
+  }
+
+  /**
+   * Records the multipart upload of a copy in parts (null forgets it). Unlike setUpload it
+   * leaves the job's file identity alone: a rename's journal row is written from it.
+   */
+  setCopyUpload(id: number, upload: { uploadId: string; partSize: number } | null): void {
+    this.stmts.setCopyUpload.run(
+      upload?.uploadId ?? null,
+      upload?.partSize ?? null,
+      this.now(),
+      id,
+    );
   }
 
   /** A part landed (verified): kept so a resume never sends it again. */

@@ -71,6 +71,14 @@ export interface AliOssClient {
     data: { stream: Readable; size: number },
     options: AliCallOptions,
   ): Promise<{ etag: string; res: AliResponse }>;
+  uploadPartCopy(
+    name: string,
+    uploadId: string,
+    partNo: number,
+    range: string,
+    sourceData: { sourceKey: string; sourceBucketName: string },
+    options: AliCallOptions,
+  ): Promise<{ etag: string | undefined; res: AliResponse }>;
   completeMultipartUpload(
     name: string,
     uploadId: string,

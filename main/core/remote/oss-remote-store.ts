@@ -204,31 +204,61 @@ export class OssRemoteStore implements RemoteStore, RemoteCatalog {
         );
       });
     } catch (error) {
-      // The generic messages would name the target; both failures are about the source.
-      if (!isCoreError(error)) throw error;
-      const details = {
-        ...(error.ossCode === undefined ? {} : { ossCode: error.ossCode }),
-        ...(error.status === undefined ? {} : { status: error.status }),
-        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
-        subject: sourceKey,
-        cause: error,
-      };
-      const from = describeTarget(source);
-      if (error.code === 'precondition-failed' && sourceEtag !== undefined) {
-        throw new CoreError(
-          'precondition-failed',
-          `${from} no longer has ETag ${unquoteEtag(sourceEtag)}: it was changed or replaced since its copy to ${targetKey} was planned, so nothing was copied.`,
-          details,
+      throw copyFailure(error, source, targetKey, sourceEtag);
+    }
+  }
+
+  async uploadPartCopy(
+    bucket: string,
+    sourceKey: string,
+    targetKey: string,
+    uploadId: string,
+    partNumber: number,
+    range: { start: number; end: number },
+    options?: CopyOptions,
+  ): Promise<PutResult> {
+    const source = this.target('UploadPartCopy', bucket, sourceKey);
+    const target = { ...this.target('UploadPartCopy', bucket, targetKey), uploadId };
+    if (
+      !Number.isSafeInteger(range.start) ||
+      !Number.isSafeInteger(range.end) ||
+      range.start < 0 ||
+      range.end < range.start
+    ) {
+      throw new CoreError(
+        'invalid-request',
+        `Bytes ${range.start}-${range.end} of ${describeTarget(source)} are not a range to copy.`,
+        { subject: sourceKey },
+      );
+    }
+    // ali-oss's uploadPartCopy sets x-oss-copy-source and x-oss-copy-source-range itself and
+    // passes other headers through unchanged (unlike copy): the condition goes in its
+    // x-oss-copy-source-* form.
+    const sourceEtag = options?.sourceEtag;
+    const headers: Record<string, string> =
+      sourceEtag === undefined ? {} : { 'x-oss-copy-source-if-match': quoteEtag(sourceEtag) };
+    try {
+      return await this.session.run(target, options, SLOW_OP_TIMEOUT_MS, async (client, o) => {
+        const result = await client.uploadPartCopy(
+          targetKey,
+          uploadId,
+          partNumber,
+          `${range.start}-${range.end}`,
+          { sourceKey, sourceBucketName: bucket },
+          { ...o, headers },
         );
-      }
-      if (error.code === 'no-such-key') {
-        throw new CoreError(
-          'no-such-key',
-          `${from} does not exist (NoSuchKey), so it cannot be copied to ${targetKey}: it was deleted or renamed.`,
-          details,
-        );
-      }
-      throw error;
+        const etag = result.etag ?? headerValue(result.res.headers, 'etag');
+        if (etag === undefined || etag === '') {
+          throw new CoreError(
+            'unknown',
+            `OSS answered UploadPartCopy of part ${partNumber} of ${describeTarget(target)} without the part's ETag.`,
+            { subject: targetKey },
+          );
+        }
+        return putResult(result.res.headers, etag);
+      });
+    } catch (error) {
+      throw copyFailure(error, source, targetKey, sourceEtag);
     }
   }
 
@@ -559,6 +589,42 @@ export class OssRemoteStore implements RemoteStore, RemoteCatalog {
   private transferTimeout(size: number): number {
     return this.baseTimeoutMs + Math.ceil((size / this.minBytesPerSecond) * 1000);
   }
+}
+
+/**
+ * A failed copy (CopyObject or UploadPartCopy) in the source's words: the generic messages
+ * would name the target, but a failed condition or a missing key is about the source.
+ */
+function copyFailure(
+  error: unknown,
+  source: Target,
+  targetKey: string,
+  sourceEtag: string | undefined,
+): unknown {
+  if (!isCoreError(error)) return error;
+  const details = {
+    ...(error.ossCode === undefined ? {} : { ossCode: error.ossCode }),
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+    subject: source.key ?? '',
+    cause: error,
+  };
+  const from = describeTarget(source);
+  if (error.code === 'precondition-failed' && sourceEtag !== undefined) {
+    return new CoreError(
+      'precondition-failed',
+      `${from} no longer has ETag ${unquoteEtag(sourceEtag)}: it was changed or replaced since its copy to ${targetKey} was planned, so nothing was copied.`,
+      details,
+    );
+  }
+  if (error.code === 'no-such-key') {
+    return new CoreError(
+      'no-such-key',
+      `${from} does not exist (NoSuchKey), so it cannot be copied to ${targetKey}: it was deleted or renamed.`,
+      details,
+    );
+  }
+  return error;
 }
 
 function putResult(headers: ResponseHeaders, etag: string | undefined): PutResult {

@@ -107,7 +107,7 @@ export interface RemoteStore {
   /** Succeeds for a missing key too. */
   deleteObject(bucket: string, key: string, options?: CallOptions): Promise<void>;
   /**
-   * Server-side copy within a bucket; up to 1 GB (larger objects need UploadPartCopy). A
+   * Server-side copy within a bucket; up to 1 GB (larger objects need uploadPartCopy). A
    * missing source fails with no-such-key.
    */
   copyObject(
@@ -124,6 +124,22 @@ export interface RemoteStore {
     partNumber: number,
     body: UploadBody,
     options?: CallOptions,
+  ): Promise<PutResult>;
+  /**
+   * UploadPartCopy: bytes `range.start` to `range.end` (inclusive) of `sourceKey`, in the same
+   * bucket, become part `partNumber` of the multipart upload of `targetKey`. With
+   * `sourceEtag`, only if the source still has that ETag (precondition-failed otherwise); a
+   * missing source fails with no-such-key. The result's crc64 is undefined when the server
+   * sends none for the part.
+   */
+  uploadPartCopy(
+    bucket: string,
+    sourceKey: string,
+    targetKey: string,
+    uploadId: string,
+    partNumber: number,
+    range: { start: number; end: number },
+    options?: CopyOptions,
   ): Promise<PutResult>;
   completeMultipartUpload(
     bucket: string,

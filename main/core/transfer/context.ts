@@ -28,6 +28,13 @@ export interface TransferSettings {
   partSize: number;
   /** Parts of one file in flight at once. */
   maxPartsPerFile: number;
+  /**
+   * Server-side copies of objects larger than this go in parts (UploadPartCopy); CopyObject
+   * takes at most 1 GB. Lowered by tests to exercise the copy in parts on small objects.
+   */
+  maxCopyBytes: number;
+  /** Preferred part size of a copy in parts (raised to stay within 10,000 parts). */
+  copyPartSize: number;
 }
 
 const CHUNK = 64 * 1024;

@@ -16,7 +16,13 @@ import {
 import { ProgressTracker, type ProgressSnapshot } from './progress.js';
 import { RetryPolicy } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
-import { runCopy, runDelete } from './server-side.js';
+import {
+  DEFAULT_COPY_PART_SIZE,
+  MAX_COPY_BYTES,
+  abandonCopyUpload,
+  runCopy,
+  runDelete,
+} from './server-side.js';
 import { abandonUpload, runUpload, type TransferResult } from './upload.js';
 
 export interface EngineLimits {
@@ -122,6 +128,8 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
         multipartThreshold: options.multipartThreshold ?? 8 * 1024 * 1024,
         partSize: options.partSize ?? 8 * 1024 * 1024,
         maxPartsPerFile: this.limits.maxPartsPerFile,
+        maxCopyBytes: options.maxCopyBytes ?? MAX_COPY_BYTES,
+        copyPartSize: options.copyPartSize ?? DEFAULT_COPY_PART_SIZE,
       },
     };
     this.offline = new OfflineMonitor({
@@ -398,6 +406,7 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
   private async cleanUpCancelled(job: Job): Promise<void> {
     try {
       if (job.kind === 'upload' && job.uploadId) await abandonUpload(this.ctx, job);
+      if (job.kind === 'copy' && job.uploadId) await abandonCopyUpload(this.ctx, job);
       if (job.kind === 'download' && job.tempPath) {
         await this.ctx.fs.remove(job.tempPath);
         this.store.setDownload(job.id, null);

@@ -205,7 +205,7 @@ const CLOCK_SLACK_MS = 15 * 60_000;
  * that no job owns and that began since the job was created (give or take the clock skew
  * OSS allows).
  */
-async function abortUnrecordedUploads(
+export async function abortUnrecordedUploads(
   ctx: TransferContext,
   job: Job,
   signal: AbortSignal,

@@ -138,8 +138,20 @@ export async function uploadPartCopy(backend: Backend, req: OpRequest): Promise<
   const sourceBucket = requireBucket(backend, source.bucket);
   validateObjectKey(source.key);
   const object = requireObject(backend, sourceBucket.name, source.key);
+  // Unlike CopyObject, every unmet condition of UploadPartCopy is 412 (the OSS API reference,
+  // UploadPartCopy request headers): also a matching x-oss-copy-source-if-none-match and a
+  // source not modified since x-oss-copy-source-if-modified-since, where CopyObject says 304.
   if (checkConditions(req.headers, object, 'x-oss-copy-source-') === 304) {
-    throw new OssError(304, 'NotModified', 'Not Modified');
+    throw new OssError(
+      412,
+      'PreconditionFailed',
+      'At least one of the pre-conditions you specified did not hold.',
+      {
+        Condition: header(req.headers, 'x-oss-copy-source-if-none-match')
+          ? 'x-oss-copy-source-If-None-Match'
+          : 'x-oss-copy-source-If-Modified-Since',
+      },
+    );
   }
   const rangeHeader = header(req.headers, 'x-oss-copy-source-range');
   let start = 0;

@@ -677,6 +677,54 @@ describe.each(HEAVY_MODES)('UploadPartCopy ($addressing $signing)', (mode) => {
     );
     await c.abortMultipartUpload(`${key}-2`, again.uploadId);
   });
+
+  it('answers every unmet x-oss-copy-source-* condition with 412, copying nothing', async () => {
+    // The UploadPartCopy reference gives 412 for all four conditions (CopyObject gives 304
+    // for a matching if-none-match and an unmet if-modified-since).
+    const c = clientFor(mode);
+    const sourceKey = `copy-if/${tag}/source`;
+    const source = randomBytes(150 * KB);
+    await c.put(sourceKey, source);
+    const etag = `"${createHash('md5').update(source).digest('hex').toUpperCase()}"`;
+    const key = `copy-if/${tag}/target`;
+    const { uploadId } = await c.initMultipartUpload(key);
+    const sourceData = { sourceKey, sourceBucketName: BUCKET };
+    const copy = (partNo: number, headers: Record<string, string>): Promise<unknown> =>
+      c.uploadPartCopy(key, uploadId, partNo, '0-1023', sourceData, { headers });
+    const future = new Date(Date.now() + 3600_000).toUTCString();
+    const past = new Date(Date.now() - 3600_000).toUTCString();
+    await expectOssError(
+      copy(1, { 'x-oss-copy-source-if-match': '"0123"' }),
+      412,
+      'PreconditionFailed',
+    );
+    await expectOssError(
+      copy(2, { 'x-oss-copy-source-if-none-match': etag }),
+      412,
+      'PreconditionFailed',
+    );
+    await expectOssError(
+      copy(3, { 'x-oss-copy-source-if-modified-since': future }),
+      412,
+      'PreconditionFailed',
+    );
+    await expectOssError(
+      copy(4, { 'x-oss-copy-source-if-unmodified-since': past }),
+      412,
+      'PreconditionFailed',
+    );
+    expect(toArray((await c.listParts(key, uploadId)).parts)).toEqual([]);
+    // Met conditions copy.
+    await copy(5, { 'x-oss-copy-source-if-match': etag });
+    await copy(6, { 'x-oss-copy-source-if-none-match': '"0123"' });
+    await copy(7, { 'x-oss-copy-source-if-modified-since': past });
+    await copy(8, { 'x-oss-copy-source-if-unmodified-since': future });
+    const listed = toArray((await c.listParts(key, uploadId)).parts);
+    expect(listed.map((p) => [Number(p.PartNumber), Number(p.Size)])).toEqual(
+      [5, 6, 7, 8].map((n) => [n, 1024]),
+    );
+    await c.abortMultipartUpload(key, uploadId);
+  });
 });
 
 describe.each(HEAVY_MODES)('ListMultipartUploads ($addressing $signing)', (mode) => {
