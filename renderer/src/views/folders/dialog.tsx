@@ -58,6 +58,10 @@ export function ConfirmDialog({
         'button:not(:disabled), [href], input:not(:disabled), select:not(:disabled), textarea:not(:disabled), summary, [tabindex]:not([tabindex="-1"])',
       ),
     ];
+    // Document order (some engines return a selector list's matches grouped by selector).
+    focusable.sort((a, b) =>
+      a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1,
+    );
     const first = focusable[0];
     const last = focusable.at(-1);
     if (first === undefined || last === undefined) return;
