@@ -157,7 +157,7 @@ export function BrowserView() {
             <input
               id={ids.address}
               type="text"
-              className="field"
+              className="browser-field"
               value={address}
               spellCheck={false}
               autoComplete="off"
@@ -173,12 +173,12 @@ export function BrowserView() {
               {t('address.go')}
             </button>
             {addressError !== null ? (
-              <p className="field-error" id={`${ids.address}-error`} role="alert">
+              <p className="browser-field-error" id={`${ids.address}-error`} role="alert">
                 {t(`address.errors.${addressError}`)}
               </p>
             ) : null}
           </form>
-          <nav className="breadcrumbs" aria-label={t('breadcrumbs.label')}>
+          <nav className="browser-breadcrumbs" aria-label={t('breadcrumbs.label')}>
             <ol>
               <li>
                 <button
@@ -209,7 +209,7 @@ export function BrowserView() {
             <input
               id={ids.filter}
               type="search"
-              className="field"
+              className="browser-field"
               value={filter}
               placeholder={t('filter.placeholder')}
               aria-invalid={filterProblem !== null}
@@ -218,7 +218,7 @@ export function BrowserView() {
             />
             <p
               id={`${ids.filter}-hint`}
-              className={filterProblem !== null ? 'field-error' : 'hint'}
+              className={filterProblem !== null ? 'browser-field-error' : 'browser-hint'}
             >
               {filterProblem !== null ? t('filter.slash') : t('filter.hint')}
             </p>

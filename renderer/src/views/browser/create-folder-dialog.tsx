@@ -48,7 +48,7 @@ export function CreateFolderDialog({
         <input
           id={fieldId}
           type="text"
-          className="field"
+          className="browser-field"
           value={name}
           spellCheck={false}
           autoComplete="off"
@@ -57,7 +57,10 @@ export function CreateFolderDialog({
           aria-describedby={`${fieldId}-hint`}
           onChange={(event) => setName(event.target.value)}
         />
-        <p id={`${fieldId}-hint`} className={touched && problem !== null ? 'field-error' : 'hint'}>
+        <p
+          id={`${fieldId}-hint`}
+          className={touched && problem !== null ? 'browser-field-error' : 'browser-hint'}
+        >
           {touched && problem !== null
             ? t(`createFolder.errors.${problem}`)
             : t('createFolder.hint', { where: `oss://${bucket}/${prefix}` })}
@@ -65,7 +68,7 @@ export function CreateFolderDialog({
         {create.isError ? (
           <ErrorDisplay error={create.error} title={t('createFolder.failed')} />
         ) : null}
-        <div className="dialog__actions">
+        <div className="browser-dialog__actions">
           <button type="button" className="button" onClick={onClose}>
             {t('actions.cancel')}
           </button>

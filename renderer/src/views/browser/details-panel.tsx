@@ -121,7 +121,7 @@ export function DetailsPanel({
               {details.data.userMetadata.length === 0 ? (
                 t('details.noMetadata')
               ) : (
-                <dl className="metadata">
+                <dl className="browser-metadata">
                   {details.data.userMetadata.map(({ name, value }) => (
                     <div key={name}>
                       <dt>{name}</dt>
@@ -146,7 +146,7 @@ export function DetailsPanel({
                 {previewing ? t('preview.hide') : t('preview.show')}
               </button>
             ) : (
-              <span className="hint">{t('preview.unsupported')}</span>
+              <span className="browser-hint">{t('preview.unsupported')}</span>
             )}
           </div>
           {previewing ? (
@@ -221,13 +221,17 @@ function Preview({ accountId, bucket, objectKey: key, kind, size, contentType }:
     );
   }
   return (
-    <figure className="preview" data-testid="preview">
+    <figure className="browser-preview" data-testid="preview">
       {kind === 'image' && url !== null ? (
-        <img src={url} alt={t('preview.imageAlt', { name: key })} className="preview__image" />
+        <img
+          src={url}
+          alt={t('preview.imageAlt', { name: key })}
+          className="browser-preview__image"
+        />
       ) : null}
       {text !== null ? (
         <pre
-          className="preview__text"
+          className="browser-preview__text"
           tabIndex={0}
           aria-label={t('preview.textLabel', { name: key })}
         >
@@ -235,7 +239,7 @@ function Preview({ accountId, bucket, objectKey: key, kind, size, contentType }:
         </pre>
       ) : null}
       {data?.truncated === true ? (
-        <figcaption className="hint">
+        <figcaption className="browser-hint">
           {t('preview.truncated', {
             shown: formatBytes(MAX_PREVIEW_BYTES, i18n.language),
             size: formatBytes(data.size, i18n.language),

@@ -53,10 +53,10 @@ export function Dialog({ title, onClose, children, testId }: DialogProps) {
   };
 
   return (
-    <div className="dialog-backdrop">
+    <div className="browser-dialog-backdrop">
       <div
         ref={ref}
-        className="dialog"
+        className="browser-dialog"
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}
@@ -64,7 +64,7 @@ export function Dialog({ title, onClose, children, testId }: DialogProps) {
         data-testid={testId}
         onKeyDown={onKeyDown}
       >
-        <h2 id={titleId} className="dialog__title">
+        <h2 id={titleId} className="browser-dialog__title">
           {title}
         </h2>
         {children}

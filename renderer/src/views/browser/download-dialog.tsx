@@ -80,7 +80,7 @@ export function DownloadDialog({
         <input
           id={fieldId}
           type="text"
-          className="field"
+          className="browser-field"
           value={dir}
           placeholder={t('download.placeholder')}
           spellCheck={false}
@@ -90,13 +90,16 @@ export function DownloadDialog({
           aria-describedby={`${fieldId}-hint`}
           onChange={(event) => setDir(event.target.value)}
         />
-        <p id={`${fieldId}-hint`} className={touched && problem !== null ? 'field-error' : 'hint'}>
+        <p
+          id={`${fieldId}-hint`}
+          className={touched && problem !== null ? 'browser-field-error' : 'browser-hint'}
+        >
           {touched && problem !== null ? t(`download.errors.${problem}`) : t('download.hint')}
         </p>
         {download.isError ? (
           <ErrorDisplay error={download.error} title={t('download.failed')} />
         ) : null}
-        <div className="dialog__actions">
+        <div className="browser-dialog__actions">
           <button type="button" className="button" onClick={onClose}>
             {t('actions.cancel')}
           </button>

@@ -387,7 +387,7 @@ export function ObjectList({
         {t('actions.refresh')}
       </button>
       {tooMany ? (
-        <span className="hint" role="status">
+        <span className="browser-hint" role="status">
           {t('toolbar.tooMany', { max: formatCount(MAX_BATCH, locale) })}
         </span>
       ) : null}
@@ -505,7 +505,7 @@ export function ObjectList({
     body = (
       <div className="empty browser-empty" data-testid="browser-empty">
         <p>{namePrefix !== '' ? t('list.noMatch', { filter: namePrefix }) : t('list.empty')}</p>
-        <p className="hint">{t('list.dropHint')}</p>
+        <p className="browser-hint">{t('list.dropHint')}</p>
       </div>
     );
   else {
@@ -564,7 +564,7 @@ export function ObjectList({
                 >
                   <button
                     type="button"
-                    className="sort-button"
+                    className="browser-sort"
                     onClick={() => setOrder((current) => nextOrder(current, field))}
                   >
                     {t(`columns.${field}`)}
@@ -573,7 +573,7 @@ export function ObjectList({
                     ) : null}
                     <span
                       aria-hidden="true"
-                      className={`sort-mark sort-mark--${order?.field === field ? order.direction : 'none'}`}
+                      className={`browser-sort-mark browser-sort-mark--${order?.field === field ? order.direction : 'none'}`}
                     />
                   </button>
                 </div>

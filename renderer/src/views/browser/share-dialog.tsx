@@ -62,10 +62,10 @@ export function ShareDialog({ accountId, bucket, objectKey, onClose }: ShareDial
 
   return (
     <Dialog title={t('share.title', { name: objectKey })} onClose={onClose} testId="share-dialog">
-      <fieldset className="share__expiry">
+      <fieldset className="browser-share__expiry">
         <legend id={groupId}>{t('share.expiry')}</legend>
         {CHOICES.map((name) => (
-          <label key={name} className="share__choice">
+          <label key={name} className="browser-share__choice">
             <input
               type="radio"
               name="share-expiry"
@@ -81,7 +81,7 @@ export function ShareDialog({ accountId, bucket, objectKey, onClose }: ShareDial
           </label>
         ))}
         {choice === 'custom' ? (
-          <div className="share__custom">
+          <div className="browser-share__custom">
             <label>
               <span className="visually-hidden">{t('share.customAmount')}</span>
               <input
@@ -105,7 +105,7 @@ export function ShareDialog({ accountId, bucket, objectKey, onClose }: ShareDial
               </select>
             </label>
             {typeof custom === 'string' ? (
-              <p className="field-error" id="share-custom-error" role="alert">
+              <p className="browser-field-error" id="share-custom-error" role="alert">
                 {t(`share.errors.${custom}`)}
               </p>
             ) : null}
@@ -114,13 +114,13 @@ export function ShareDialog({ accountId, bucket, objectKey, onClose }: ShareDial
       </fieldset>
       {link.isError ? <ErrorDisplay error={link.error} title={t('share.failed')} /> : null}
       {link.data !== undefined ? (
-        <div className="share__result">
+        <div className="browser-share__result">
           <label>
             {t('share.link')}
             <input
               type="text"
               readOnly
-              className="share__url"
+              className="browser-share__url"
               value={link.data.url}
               onFocus={(event) => event.target.select()}
             />
@@ -134,7 +134,7 @@ export function ShareDialog({ accountId, bucket, objectKey, onClose }: ShareDial
           </p>
         </div>
       ) : null}
-      <div className="dialog__actions">
+      <div className="browser-dialog__actions">
         <button type="button" className="button" onClick={onClose}>
           {t('actions.close')}
         </button>
