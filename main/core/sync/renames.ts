@@ -6,8 +6,6 @@ import type { JournalEntry, LocalEntry, PairConfig } from './types.js';
 
 /** Below this, matching by content costs more than uploading the file again. */
 const MIN_CONTENT_MATCH_BYTES = 64 * 1024;
-/** CopyObject copies objects up to 1 GB; a larger rename is an upload. */
-const MAX_COPY_BYTES = 1_000_000_000;
 const SIZE_CANDIDATES = 8;
 
 /**
@@ -52,7 +50,8 @@ export async function findRename(
   taken: ReadonlySet<string>,
   hash: (entry: LocalEntry) => Promise<string | undefined>,
 ): Promise<JournalEntry | undefined> {
-  if (local.size === 0 || local.size > MAX_COPY_BYTES) return undefined;
+  // Any size: the engine copies objects over CopyObject's 1 GB in parts (UploadPartCopy).
+  if (local.size === 0) return undefined;
   const usable = (candidate: JournalEntry): boolean =>
     candidate.path !== local.path && !taken.has(candidate.path) && candidate.size === local.size;
   for (const candidate of sync.journalFindByIno(pair.id, local.ino)) {
