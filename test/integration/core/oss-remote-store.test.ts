@@ -341,6 +341,70 @@ describe.each(CLIENT_MODES)('OssRemoteStore ($addressing, $signing)', ({ address
     );
   });
 
+  it('copies ranges of an object into parts (UploadPartCopy), conditional on its ETag', async () => {
+    const content = data(250 * KiB + 5, 21);
+    const sourceKey = 'pc/源 source+&=.bin';
+    const put = await store.putObject(bucket, sourceKey, body(content));
+    const key = 'pc/目标 target.bin';
+    const uploadId = await store.initiateMultipartUpload(bucket, key);
+    const ranges = [
+      { start: 0, end: 128 * KiB - 1 },
+      { start: 128 * KiB, end: content.length - 1 },
+    ];
+    const results = [];
+    for (const [i, range] of ranges.entries()) {
+      results.push(
+        await store.uploadPartCopy(bucket, sourceKey, key, uploadId, i + 1, range, {
+          sourceEtag: put.etag,
+        }),
+      );
+    }
+    ranges.forEach((range, i) => {
+      const slice = content.subarray(range.start, range.end + 1);
+      expect(results[i]?.etag).toBe(md5Hex(slice));
+      expect(results[i]?.crc64).toBe(crcOf(slice));
+      expect(results[i]?.requestId).toMatch(REQUEST_ID);
+    });
+
+    // A source that no longer has the ETag: precondition-failed in the source's words.
+    const changed = await failure(
+      store.uploadPartCopy(bucket, sourceKey, key, uploadId, 3, ranges[0]!, {
+        sourceEtag: 'ABCDEF0123',
+      }),
+    );
+    expect(changed).toMatchObject({
+      code: 'precondition-failed',
+      status: 412,
+      ossCode: 'PreconditionFailed',
+      subject: sourceKey,
+    });
+    expect(changed.message).toBe(
+      `oss://${bucket}/${sourceKey} no longer has ETag ABCDEF0123: it was changed or replaced since its copy to ${key} was planned, so nothing was copied.`,
+    );
+    const missing = await failure(
+      store.uploadPartCopy(bucket, 'pc/never.bin', key, uploadId, 3, ranges[0]!),
+    );
+    expect(missing).toMatchObject({ code: 'no-such-key', status: 404, subject: 'pc/never.bin' });
+    const noUpload = await failure(
+      store.uploadPartCopy(bucket, sourceKey, key, 'F'.repeat(32), 1, ranges[0]!),
+    );
+    expect(noUpload).toMatchObject({ code: 'no-such-upload', status: 404 });
+    const badRange = await failure(
+      store.uploadPartCopy(bucket, sourceKey, key, uploadId, 3, { start: 10, end: 9 }),
+    );
+    expect(badRange.code).toBe('invalid-request');
+    expect((await store.listParts(bucket, key, uploadId)).map((p) => p.partNumber)).toEqual([1, 2]);
+
+    const done = await store.completeMultipartUpload(
+      bucket,
+      key,
+      uploadId,
+      results.map((result, i) => ({ partNumber: i + 1, etag: result.etag })),
+    );
+    expect(done.crc64).toBe(crcOf(content));
+    expect((await readAll((await store.getObject(bucket, key)).stream)).equals(content)).toBe(true);
+  });
+
   it('lists a single part as a list, and an aborted upload is gone', async () => {
     const key = 'mp/one part.bin';
     const part = data(7 * KiB, 21);
