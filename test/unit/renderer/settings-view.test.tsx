@@ -261,6 +261,56 @@ describe('SettingsView', () => {
     expect(await within(card).findByRole('heading', { name: 'Home' })).toBeInTheDocument();
   });
 
+  it('replaces or removes an STS security token, never showing it', async () => {
+    const TOKEN = 'CAIS-very-secret-sts-token';
+    const fake = fakeWith({
+      'accounts.list': async () => ({
+        accounts: [account(1, { hasSecurityToken: true, securityTokenExpiresAt: NOW })],
+      }),
+      'accounts.update': async () => account(1, { hasSecurityToken: true }),
+      'accounts.testConnection': async () => ({ ok: true, latencyMs: 5 }),
+    });
+    renderWithProviders(<SettingsView />, { api: fake.api });
+    const card = await screen.findByTestId('account-1');
+    expect(card).toHaveTextContent('Security token (STS)');
+    expect(card).toHaveTextContent('Stored, expires');
+    await userEvent.click(within(card).getByRole('button', { name: 'Edit' }));
+    const form = within(card).getByRole('form', { name: 'Edit Account 1' });
+    const token = within(form).getByLabelText('Security token (STS, optional)');
+    expect(token).toHaveAttribute('type', 'password');
+    const drop = within(form).getByRole('checkbox', { name: 'Remove the stored security token' });
+    await userEvent.click(drop);
+    await userEvent.type(token, TOKEN);
+    // A new token wins over removing the old one.
+    expect(drop).toBeDisabled();
+    await userEvent.click(within(form).getByRole('button', { name: 'Save and test' }));
+    await waitFor(() =>
+      expect(fake.calls['accounts.update']).toHaveBeenCalledWith({
+        id: 1,
+        name: 'Account 1',
+        region: 'cn-hangzhou',
+        defaultBucket: null,
+        securityToken: TOKEN,
+      }),
+    );
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+
+    await userEvent.click(await within(card).findByRole('button', { name: 'Edit' }));
+    await userEvent.click(
+      within(card).getByRole('checkbox', { name: 'Remove the stored security token' }),
+    );
+    await userEvent.click(within(card).getByRole('button', { name: 'Save and test' }));
+    await waitFor(() =>
+      expect(fake.calls['accounts.update']).toHaveBeenLastCalledWith({
+        id: 1,
+        name: 'Account 1',
+        region: 'cn-hangzhou',
+        defaultBucket: null,
+        securityToken: null,
+      }),
+    );
+  });
+
   it('removes an account after saying nothing in the buckets is deleted, and shows a refusal', async () => {
     let refuse = true;
     const fake = fakeWith({

@@ -9,13 +9,20 @@ import type { AccountDto, Params } from '../../../../shared/contract/index.js';
 import { ErrorDisplay, toContractError } from '../../components/error-display.js';
 
 export type AccountField =
-  'name' | 'region' | 'endpoint' | 'accessKeyId' | 'accessKeySecret' | 'defaultBucket';
+  | 'name'
+  | 'region'
+  | 'endpoint'
+  | 'accessKeyId'
+  | 'accessKeySecret'
+  | 'securityToken'
+  | 'defaultBucket';
 const FIELDS: readonly AccountField[] = [
   'name',
   'region',
   'endpoint',
   'accessKeyId',
   'accessKeySecret',
+  'securityToken',
   'defaultBucket',
 ];
 
@@ -58,6 +65,9 @@ export function AccountForm({ account, busy, error, onSubmit, onCancel }: Accoun
   const [accessKeyId, setAccessKeyId] = useState('');
   const [secret, setSecret] = useState('');
   const [defaultBucket, setDefaultBucket] = useState(account?.defaultBucket ?? '');
+  /** SECRET, like the AccessKey secret: an STS token, sent once, never shown back. */
+  const [token, setToken] = useState('');
+  const [dropToken, setDropToken] = useState(false);
   const [invalid, setInvalid] = useState<Partial<Record<AccountField, string>>>({});
   const refs = useRef(new Map<AccountField, HTMLInputElement>());
   const register = (field: AccountField) => (element: HTMLInputElement | null) => {
@@ -105,6 +115,7 @@ export function AccountForm({ account, busy, error, onSubmit, onCancel }: Accoun
           ...place,
           accessKeyId: accessKeyId.trim(),
           accessKeySecret: secret,
+          ...(token !== '' ? { securityToken: token } : {}),
           ...(bucket !== '' ? { defaultBucket: bucket } : {}),
         },
       });
@@ -118,11 +129,13 @@ export function AccountForm({ account, busy, error, onSubmit, onCancel }: Accoun
           defaultBucket: bucket === '' ? null : bucket,
           ...(accessKeyId.trim() !== '' ? { accessKeyId: accessKeyId.trim() } : {}),
           ...(secret !== '' ? { accessKeySecret: secret } : {}),
+          ...(token !== '' ? { securityToken: token } : dropToken ? { securityToken: null } : {}),
         },
       });
     }
-    // The secret leaves the form with the request; it is not kept here.
+    // The secrets leave the form with the request; they are not kept here.
     setSecret('');
+    setToken('');
   };
 
   const problemOf = (field: AccountField): ReactNode => {
@@ -233,6 +246,23 @@ export function AccountForm({ account, busy, error, onSubmit, onCancel }: Accoun
         autoComplete: 'new-password',
         ...(editing ? { placeholder: t('form.secret.keep') } : {}),
       })}
+      {input('securityToken', 'securityToken', token, setToken, {
+        type: 'password',
+        autoComplete: 'off',
+        ...(editing && account.hasSecurityToken ? { placeholder: t('form.secret.keep') } : {}),
+      })}
+      {editing && account.hasSecurityToken ? (
+        <div className="choice">
+          <input
+            type="checkbox"
+            id={`${baseId}-drop-token`}
+            checked={dropToken}
+            disabled={token !== ''}
+            onChange={(event) => setDropToken(event.target.checked)}
+          />
+          <label htmlFor={`${baseId}-drop-token`}>{t('form.securityToken.remove')}</label>
+        </div>
+      ) : null}
       {input('defaultBucket', 'defaultBucket', defaultBucket, setDefaultBucket)}
       {error !== null && error !== undefined && serverField === null ? (
         <ErrorDisplay

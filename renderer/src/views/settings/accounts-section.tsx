@@ -10,6 +10,7 @@ import type { AccountDto } from '../../../../shared/contract/index.js';
 import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { Loading } from '../../components/loading.js';
+import { formatDateTime } from '../../format.js';
 import { ConfirmDialog } from '../folders/dialog.js';
 import { AccountForm, type AccountSubmit } from './account-form.js';
 import { ConnectionTest, type TestState } from './connection-test.js';
@@ -27,7 +28,7 @@ function upsertAccount(data: AccountsData | undefined, account: AccountDto): Acc
 
 export function AccountsSection() {
   const api = useApi();
-  const { t } = useTranslation(['settings', 'common']);
+  const { t, i18n } = useTranslation(['settings', 'common']);
   const queryClient = useQueryClient();
   const [form, setForm] = useState<{ editing?: AccountDto } | null>(null);
   const [tests, setTests] = useState<ReadonlyMap<number, TestState>>(() => new Map());
@@ -181,6 +182,18 @@ export function AccountsSection() {
                       <code>{account.accessKeyIdMasked}</code>
                     </dd>
                   </div>
+                  {account.hasSecurityToken ? (
+                    <div>
+                      <dt>{t('accounts.securityToken')}</dt>
+                      <dd>
+                        {account.securityTokenExpiresAt === null
+                          ? t('accounts.tokenNoExpiry')
+                          : t('accounts.tokenExpires', {
+                              when: formatDateTime(account.securityTokenExpiresAt, i18n.language),
+                            })}
+                      </dd>
+                    </div>
+                  ) : null}
                   <div>
                     <dt>{t('accounts.defaultBucket')}</dt>
                     <dd>{account.defaultBucket ?? t('common:none')}</dd>
