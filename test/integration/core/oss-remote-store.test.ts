@@ -12,7 +12,11 @@ import { CoreError, isCoreError, type ErrorCode } from '../../../main/core/error
 import { toCoreError } from '../../../main/core/remote/oss-errors.js';
 import { decodeMetaValue, encodeMetaValue } from '../../../main/core/remote/oss-headers.js';
 import { OssRemoteStore } from '../../../main/core/remote/oss-remote-store.js';
-import type { RemoteAccount, UploadBody } from '../../../main/core/remote/remote-store.js';
+import type {
+  PutResult,
+  RemoteAccount,
+  UploadBody,
+} from '../../../main/core/remote/remote-store.js';
 import { crc64, crc64Combine, crc64ToString, parseCrc64 } from '../../../shared/crc64.js';
 import { REQUEST_ID, utf8Compare } from '../../helpers/oss-expect.js';
 import {
@@ -351,7 +355,7 @@ describe.each(CLIENT_MODES)('OssRemoteStore ($addressing, $signing)', ({ address
       { start: 0, end: 128 * KiB - 1 },
       { start: 128 * KiB, end: content.length - 1 },
     ];
-    const results = [];
+    const results: PutResult[] = [];
     for (const [i, range] of ranges.entries()) {
       results.push(
         await store.uploadPartCopy(bucket, sourceKey, key, uploadId, i + 1, range, {
