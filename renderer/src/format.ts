@@ -21,7 +21,8 @@ export function formatBytes(bytes: number, locale: string): string {
   return new Intl.NumberFormat(locale, {
     style: 'unit',
     unit,
-    unitDisplay: 'short',
+    // 'short' has no plural for bytes in English ("6 byte"); 'long' says "6 bytes", "6字节".
+    unitDisplay: unit === 'byte' ? 'long' : 'short',
     maximumFractionDigits: digits(value),
   }).format(value);
 }
