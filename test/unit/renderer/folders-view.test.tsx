@@ -384,6 +384,38 @@ describe('FoldersView', () => {
     expect(await within(card).findByText('2 own patterns')).toBeInTheDocument();
   });
 
+  it('changes a pair to mirror with deletions for good', async () => {
+    const fake = createFakeApi({
+      'pairs.list': async () => ({ pairs: [pairStatus(1)] }),
+      'pairs.update': async ({ changes }) =>
+        pairStatus(1, { pair: { ...pairStatus(1).pair, ...changes } }),
+    });
+    renderWithProviders(<FoldersView />, { api: fake.api });
+    const card = await screen.findByTestId('pair-card-1');
+    const open = within(card).getByRole('button', { name: 'Mode' });
+    await userEvent.click(open);
+    expect(open).toHaveAttribute('aria-expanded', 'true');
+    const form = within(card).getByRole('form', {
+      name: 'What happens when you delete a file in the folder?',
+    });
+    expect(within(form).getByRole('radio', { name: 'Backup' })).toBeChecked();
+    await userEvent.click(within(form).getByRole('radio', { name: 'Mirror' }));
+    const forGood = within(form).getByRole('radio', { name: 'Delete them for good' });
+    expect(forGood).toHaveAccessibleDescription(/gone from the bucket too/);
+    await userEvent.click(forGood);
+    await userEvent.click(within(form).getByRole('button', { name: 'Save mode' }));
+    await waitFor(() =>
+      expect(fake.calls['pairs.update']).toHaveBeenCalledWith({
+        pairId: 1,
+        changes: { mode: 'mirror', deleteMode: 'permanent' },
+      }),
+    );
+    await waitFor(() =>
+      expect(card).toHaveTextContent('A file deleted here is deleted in the bucket for good.'),
+    );
+    expect(within(card).queryByRole('form')).not.toBeInTheDocument();
+  });
+
   it("shows a pair's problems and conflicts on request", async () => {
     const fake = createFakeApi({
       'pairs.list': async () => ({

@@ -12,6 +12,7 @@ import { ErrorDisplay } from '../../components/error-display.js';
 import { formatBytes, formatCount, formatDateTime, formatRelative } from '../../format.js';
 import { ConfirmDialog } from './dialog.js';
 import { IgnoreEditor } from './ignore-editor.js';
+import { ModeEditor } from './mode-editor.js';
 import { PairConflicts, PairIssues } from './pair-problems.js';
 import { PendingDeletes } from './pending-deletes.js';
 
@@ -34,7 +35,7 @@ export function PairCard({ status, onStatus, onRemoved }: PairCardProps) {
   const { t, i18n } = useTranslation(['folders', 'status', 'common']);
   const locale = i18n.language;
   const { pair, counters } = status;
-  const [editing, setEditing] = useState(false);
+  const [editing, setEditing] = useState<'ignore' | 'mode' | null>(null);
   const [removing, setRemoving] = useState(false);
   const [open, setOpen] = useState<'issues' | 'conflicts' | null>(null);
   const headingId = `pair-${pair.id}-title`;
@@ -155,8 +156,16 @@ export function PairCard({ status, onStatus, onRemoved }: PairCardProps) {
         <button
           type="button"
           className="button"
-          aria-expanded={editing}
-          onClick={() => setEditing(!editing)}
+          aria-expanded={editing === 'mode'}
+          onClick={() => setEditing(editing === 'mode' ? null : 'mode')}
+        >
+          {t('card.editMode')}
+        </button>
+        <button
+          type="button"
+          className="button"
+          aria-expanded={editing === 'ignore'}
+          onClick={() => setEditing(editing === 'ignore' ? null : 'ignore')}
         >
           {t('card.editIgnore')}
         </button>
@@ -176,8 +185,11 @@ export function PairCard({ status, onStatus, onRemoved }: PairCardProps) {
         />
       ) : null}
 
-      {editing ? (
-        <IgnoreEditor status={status} onSaved={onStatus} onClose={() => setEditing(false)} />
+      {editing === 'ignore' ? (
+        <IgnoreEditor status={status} onSaved={onStatus} onClose={() => setEditing(null)} />
+      ) : null}
+      {editing === 'mode' ? (
+        <ModeEditor status={status} onSaved={onStatus} onClose={() => setEditing(null)} />
       ) : null}
 
       {waiting ? <PendingDeletes status={status} onStatus={onStatus} /> : null}
