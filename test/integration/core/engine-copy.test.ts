@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type OSS from 'ali-oss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../main/core/db/database.js';
+import { JobStore } from '../../../main/core/db/job-store.js';
 import type { Job, NewJob } from '../../../main/core/db/job-types.js';
+import { NodeLocalFs } from '../../../main/core/fs/local-fs.js';
+import { Crc64Pool } from '../../../main/core/hash/crc64-pool.js';
+import { OssRemoteStore } from '../../../main/core/remote/oss-remote-store.js';
+import type { RemoteStore } from '../../../main/core/remote/remote-store.js';
+import { TransferEngine } from '../../../main/core/transfer/engine.js';
 import type { TransferRuntime } from '../../../main/core/runtime.js';
 import type { EngineOptions } from '../../../main/core/transfer/engine.js';
 import { RetryPolicy } from '../../../main/core/transfer/retry-policy.js';
@@ -19,6 +26,7 @@ import type { RequestRecord } from '../../../main/osslocal/index.js';
 import {
   KiB,
   MiB,
+  accountFor,
   maxOverlap,
   oracleCrc64,
   randomBytesFor,
@@ -404,6 +412,61 @@ describe('copies over the CopyObject limit', () => {
     expect(job.uploadId).toBeNull();
     expect(await uploadsUnder(prefix)).toEqual([]);
     expect(await head(target)).toBeUndefined();
+  });
+
+  it("a completed copy whose CRC64 differs from the source's fails, and the source of a move stays", async () => {
+    // The real store, except that Complete reports another CRC64 (as a copy gone wrong would).
+    const i = ++n;
+    const prefix = `t${i}/`;
+    const db = openDatabase(path.join(sandbox, `crc-${i}.db`));
+    const real = new OssRemoteStore(accountFor(oss));
+    const remote: RemoteStore = Object.assign(Object.create(real) as OssRemoteStore, {
+      completeMultipartUpload: async (
+        ...args: Parameters<RemoteStore['completeMultipartUpload']>
+      ) => {
+        const result = await real.completeMultipartUpload(...args);
+        return { ...result, crc64: '12345' };
+      },
+    });
+    const crc = new Crc64Pool();
+    const store = new JobStore(db);
+    const engine = new TransferEngine(
+      { store, remote, fs: new NodeLocalFs(), crc },
+      { ...OPTIONS, retry: new RetryPolicy({ maxAttempts: 1 }) },
+    );
+    try {
+      engine.start();
+      const data = randomBytesFor('crc', BIG);
+      const source = `${prefix}s.bin`;
+      const etag = await putObject(source, data);
+      const [id] = engine.add([
+        {
+          kind: 'copy',
+          bucket: BUCKET,
+          key: `${prefix}d.bin`,
+          sourceKey: source,
+          size: BIG,
+          expectEtag: etag,
+          deleteSource: true,
+          batch: 'crc',
+        },
+      ]);
+      await engine.waitForBatch('crc');
+      const job = store.get(id as number) as Job;
+      expect(job.state).toBe('failed');
+      expect(job.error?.code).toBe('checksum-mismatch');
+      expect(job.error?.message).toBe(
+        `The copy of oss://${BUCKET}/${source} to ${prefix}d.bin in 6 parts has CRC64 12345, not the source's ${oracleCrc64(data)}: the copy is wrong and the source was kept; it will be copied again.`,
+      );
+      expect((await head(source))?.etag).toBe(etag);
+      expect(job.resultEtag).toBeNull();
+      expect(await uploadsUnder(prefix)).toEqual([]);
+    } finally {
+      await engine.stop();
+      await crc.close();
+      real.close();
+      db.close();
+    }
   });
 
   it('a move over the limit whose source is gone (and that never copied) fails with no-such-key', async () => {
