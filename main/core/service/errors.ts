@@ -1,8 +1,10 @@
 /**
  * What crosses the contract when something fails: a CoreError becomes a ContractError with
- * the same code, `errors.<code>` as its i18n key, the English fallback as its message (core
- * messages may name local paths or server text; the fallback never carries a secret), and
- * the request id, OSS code and subject. Anything else becomes 'unknown' with the generic
+ * the same code, `errors.<code>` as its i18n key, core's own message (what exactly went
+ * wrong, naming the path or key: the person's own paths and the server's words, with every
+ * registered secret redacted and clipped to the contract's 2000 characters; the UI shows
+ * the translated text for the code and this as the details), and the request id, OSS code
+ * and subject. Anything else becomes 'unknown' with the generic
  * message; the detail goes to the log only.
  */
 import {
@@ -47,7 +49,7 @@ export function toContractError(error: unknown, logger: ServiceLogger): Contract
     if (ossCode !== undefined) details.ossCode = ossCode;
     if (subject !== undefined) details.subject = subject;
     logger.debug({ code, detail: redact(error.message) }, 'core error crossing the contract');
-    return new ContractError(code, undefined, details);
+    return new ContractError(code, clip(error.message, 2000), details);
   }
   const detail = error instanceof Error ? error.message : String(error);
   logger.error({ detail: redact(detail) }, 'unexpected error in the service');

@@ -341,6 +341,14 @@ function contractSuite(name: string, open: (service: Service) => Promise<Transpo
       expect((await transport.call('transfers.list', { states: ['done'] })).total).toBe(0);
     });
 
+    it("passes core's own message across, naming the key", async () => {
+      const error = await expectError(
+        transport.call('objects.details', { accountId, bucket: BUCKET, key: 'no/such-object.bin' }),
+        'no-such-key',
+      );
+      expect(error.message).toContain('no/such-object.bin');
+    });
+
     it('answers app.info', async () => {
       expect(await transport.call('app.info', {})).toMatchObject({ host: 'headless' });
     });
