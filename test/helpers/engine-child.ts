@@ -24,6 +24,8 @@ export interface EngineChildConfig {
   engine: Pick<EngineLimits, 'maxFiles' | 'maxPartsPerFile' | 'maxParts'> & {
     partSize: number;
     multipartThreshold: number;
+    maxCopyBytes?: number;
+    copyPartSize?: number;
   };
   /** Seeds the retry jitter. */
   seed: number;
