@@ -89,6 +89,22 @@ describe('JobStore', () => {
     expect(store.ownedUploads()).toEqual([]);
   });
 
+  it('records the upload of a copy in parts without touching the file identity it carries', () => {
+    const source = { size: 5_000_000_000, mtimeNs: 1_700_000_000_000_000_001n, ino: 99n };
+    const [id] = store.add([
+      { kind: 'copy', bucket: 'bkt', key: 'new', sourceKey: 'old', source },
+    ]) as [number];
+    store.claim(1);
+    store.setCopyUpload(id, { uploadId: 'C1', partSize: 64 });
+    expect(store.get(id)).toMatchObject({ uploadId: 'C1', partSize: 64, source });
+    expect(store.ownedUploads()).toEqual([
+      { jobId: id, bucket: 'bkt', key: 'new', uploadId: 'C1' },
+    ]);
+    store.setCopyUpload(id, null);
+    expect(store.get(id)).toMatchObject({ uploadId: null, partSize: null, source });
+    expect(store.ownedUploads()).toEqual([]);
+  });
+
   it('fails a job for good; retry queues it again with a fresh count', () => {
     const [id] = store.add([upload('a')]) as [number];
     store.claim(1);
