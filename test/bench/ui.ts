@@ -24,7 +24,7 @@ import WebSocket from 'ws';
 import { MetadataStore } from '../../main/osslocal/store/metadata-store.js';
 import { launchChromium } from '../e2e/helpers/browser.js';
 import { ensureRendererBuilt } from '../e2e/helpers/renderer-build.js';
-import { localOssArgs, startLocalOssProcess } from '../helpers/local-oss-process.js';
+import { localOssArgs, REPO_ROOT, startLocalOssProcess } from '../helpers/local-oss-process.js';
 import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, TEST_REGION } from '../helpers/osslocal.js';
 import { firstLine, killAllServe, parseServeUrl, spawnServe } from '../helpers/serve-process.js';
 
@@ -35,7 +35,7 @@ const PAGE = 1000;
 const keyAt = (i: number): string => `${PREFIX}f${String(i).padStart(6, '0')}.bin`;
 const LAST_KEY = keyAt(OBJECTS - 1);
 /** Runs of the first-rows figure (each on a freshly loaded page); the median is reported. */
-const OPEN_RUNS = 5;
+const OPEN_RUNS = 7;
 const UPLOADS = 200;
 const UPLOAD_BYTES = 256 * 1024;
 /** 200 × 256 KiB at 5 MiB/s: about 10 s of progress. */
@@ -238,6 +238,17 @@ const PAGE_LIB = String.raw`
     for (let i = 1; i < presses.length; i += 1) gaps += presses[i] - bench.endPainted[i - 1];
     return gaps;
   };
+  // Per End: from the press to the page painted, and how much of it the reply took.
+  bench.endBreakdown = () => {
+    const presses = bench.keydowns.filter((k) => k.key === 'End').map((k) => k.at);
+    return presses.map((at, i) => {
+      const painted = bench.endPainted[i];
+      const waited = bench.listCalls(at)
+        .filter((c) => c.sent <= painted && c.arrived !== null)
+        .reduce((sum, c) => sum + (Math.min(c.arrived, painted) - c.sent), 0);
+      return { ms: painted - at, requestMs: waited };
+    });
+  };
   bench.lastKeydown = (key) => bench.keydowns.filter((k) => k.key === key)[0]?.at ?? null;
   bench.clearKeydowns = () => { bench.keydowns = []; return true; };
   // The app's objects.list calls sent after 'from': [{ sent, arrived }].
@@ -351,6 +362,31 @@ async function heapMB(page: Page): Promise<{ usedMB: number; totalMB: number }> 
   }
 }
 
+/**
+ * With OSSYNC_BENCH_UI_PROFILE=1, the scroll and the uploads are CPU-profiled (CDP Profiler)
+ * into test-results/bench-ui-<phase>.cpuprofile (open in Chrome DevTools' Performance panel);
+ * the profiler slows the page, so figures of such a run are not comparable.
+ */
+const PROFILE = process.env['OSSYNC_BENCH_UI_PROFILE'] === '1';
+
+async function profiled<T>(page: Page, phase: string, fn: () => Promise<T>): Promise<T> {
+  if (!PROFILE) return fn();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop');
+    const dir = path.join(REPO_ROOT, 'test-results');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `bench-ui-${phase}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    log(`  CPU profile of ${phase}: ${file}`);
+    await cdp.detach();
+  }
+}
+
 const verdict = (met: boolean): 'met' | 'missed' => (met ? 'met' : 'missed');
 
 export async function runUiBench(): Promise<Record<string, unknown>> {
@@ -391,8 +427,9 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
     ]);
     const serve = parseServeUrl(await firstLine(serveProcess, 60_000));
     log(`ossync serve at ${serve.origin}`);
-    socket = await ContractSocket.open(serve.origin, serve.token);
-    const account = await socket.call<{ id: number }>('accounts.add', {
+    const contract = await ContractSocket.open(serve.origin, serve.token);
+    socket = contract;
+    const account = await contract.call<{ id: number }>('accounts.add', {
       name: 'Bench',
       endpoint: `http://localhost:${oss.port}`,
       region: TEST_REGION,
@@ -416,19 +453,11 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
     const idleHeap = await heapMB(page);
     log(`idle app heap: ${idleHeap.usedMB} MB used after GC`);
 
-    // ---- (1) baseline: the page's own objects.list call
+    // ---- (1) and (2) baselines: the page's own objects.list calls
     await installLib(page);
     await page.evaluate(`window.__bench.connect(${JSON.stringify(serve.token)})`);
     await page.evaluate(
       `window.__bench.timeCalls('objects.list', ${JSON.stringify(listParams)}, 3)`,
-    );
-    const listTimes = await page.evaluate<number[]>(
-      `window.__bench.timeCalls('objects.list', ${JSON.stringify(listParams)}, 9)`,
-    );
-    const baselineFirstPageMs = median(listTimes);
-    log(
-      `baseline: objects.list first page (1,000) from the page: median ${round(baselineFirstPageMs)} ms ` +
-        `(${listTimes.map((t) => round(t)).join(', ')})`,
     );
     const allPages = await page.evaluate<{ ms: number; pages: number; objects: number }>(
       `window.__bench.timeAllPages(${JSON.stringify(listParams)})`,
@@ -442,11 +471,18 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
     // ---- (1) the Browser view: Enter on the address bar to the first row painted
     type OpenTimes = { domMs: number; paintMs: number; toRequestMs: number; requestMs: number };
     const openTimes: OpenTimes[] = [];
+    const listTimes: number[] = [];
     for (let run = 0; run <= OPEN_RUNS; run += 1) {
       await page.reload();
       await navLink(page, 'Browser').click();
       await page.locator(`[data-testid="browser-row"][data-key="${PREFIX}"]`).waitFor();
       await installLib(page);
+      // The baseline's samples are taken in the same page just before (the load drifts).
+      await page.evaluate(`window.__bench.connect(${JSON.stringify(serve.token)})`);
+      const samples = await page.evaluate<number[]>(
+        `window.__bench.timeCalls('objects.list', ${JSON.stringify(listParams)}, 3)`,
+      );
+      if (run > 0) listTimes.push(...samples.slice(1));
       const address = page.getByLabel('Address', { exact: true });
       await address.fill(`oss://${BUCKET}/${PREFIX}`);
       await page.evaluate(`window.__bench.armFirstRow(${JSON.stringify(PREFIX + 'f')})`);
@@ -456,7 +492,8 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
       log(
         `${run === 0 ? 'warm-up' : `run ${run}`}: first rows in the DOM after ${round(times.domMs)} ms, ` +
           `painted after ${round(times.paintMs)} ms (request sent after ${round(times.toRequestMs)} ms, ` +
-          `its reply took ${round(times.requestMs)} ms)`,
+          `its reply took ${round(times.requestMs)} ms); the page's own calls: ` +
+          `${samples.map((t) => round(t)).join(', ')} ms`,
       );
       if (run > 0) openTimes.push(times);
     }
@@ -464,26 +501,33 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
     const firstRowsDomMs = median(openTimes.map((t) => t.domMs));
     const firstRowsRequestMs = median(openTimes.map((t) => t.requestMs));
     const firstRowsToRequestMs = median(openTimes.map((t) => t.toRequestMs));
+    const baselineFirstPageMs = median(listTimes);
+    log(
+      `first rows painted: median ${round(firstRowsMs)} ms; the page's own objects.list: median ` +
+        `${round(baselineFirstPageMs)} ms`,
+    );
 
     // ---- (2) End, again and again, to the last row
     await page.getByRole('grid').focus();
     await page.evaluate('window.__bench.clearKeydowns()');
     let presses = 0;
     let endAt = 0;
-    for (;;) {
-      const before = await page.evaluate<string>('window.__bench.countText()');
-      await page.keyboard.press('End');
-      presses += 1;
-      const result = await page.evaluate<{ done: boolean; at: number }>(
-        `window.__bench.afterEnd(${JSON.stringify(before)}, ${JSON.stringify(LAST_KEY)}, 30000)`,
-      );
-      if (presses % 20 === 0) log(`  End × ${presses}: ${before}`);
-      if (result.done) {
-        endAt = result.at;
-        break;
+    await profiled(page, 'scroll', async () => {
+      for (;;) {
+        const before = await page.evaluate<string>('window.__bench.countText()');
+        await page.keyboard.press('End');
+        presses += 1;
+        const result = await page.evaluate<{ done: boolean; at: number }>(
+          `window.__bench.afterEnd(${JSON.stringify(before)}, ${JSON.stringify(LAST_KEY)}, 30000)`,
+        );
+        if (presses % 20 === 0) log(`  End × ${presses}: ${before}`);
+        if (result.done) {
+          endAt = result.at;
+          break;
+        }
+        if (presses > OBJECTS / PAGE + 10) throw new Error('the last row never came');
       }
-      if (presses > OBJECTS / PAGE + 10) throw new Error('the last row never came');
-    }
+    });
     const firstEnd = await page.evaluate<number>("window.__bench.lastKeydown('End')");
     // The bench's own round trips between a page painted and its next End are left out.
     const endGapsMs = await page.evaluate<number>('window.__bench.endGaps()');
@@ -499,6 +543,20 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
       `scrolled to the last row (${LAST_KEY}) in ${round(scrollToLastMs)} ms with ${presses} End presses ` +
         `(leaving out ${round(endGapsMs)} ms of the bench's own round trips between presses); ` +
         `the app's ${scrollCalls.length} objects.list calls waited ${round(scrollRequestMs)} ms for their replies`,
+    );
+
+    // The page's own work per End (press to paint, less the wait for the reply), early and
+    // late: growth means work proportional to the rows loaded.
+    const perPress = await page.evaluate<{ ms: number; requestMs: number }[]>(
+      'window.__bench.endBreakdown()',
+    );
+    const ownMs = (slice: { ms: number; requestMs: number }[]): number =>
+      slice.reduce((sum, p) => sum + p.ms - p.requestMs, 0) / Math.max(1, slice.length);
+    const ownFirst10 = ownMs(perPress.slice(0, 10));
+    const ownLast10 = ownMs(perPress.slice(-11, -1));
+    log(
+      `  the page's own work per End (less the reply's wait): first 10 pages ${round(ownFirst10)} ms ` +
+        `each, last 10 ${round(ownLast10)} ms each`,
     );
 
     // ---- (3) heap with every row loaded
@@ -539,47 +597,53 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
       writeFileSync(file, Buffer.alloc(UPLOAD_BYTES, i % 251));
       return file;
     });
-    const limits = await socket.call<{ maxFiles: number }>('transfers.setLimits', {
+    const limits = await contract.call<{ maxFiles: number }>('transfers.setLimits', {
       maxFiles: 64,
       uploadBytesPerSecond: UPLOAD_RATE,
     });
-    socket.events.length = 0;
+    contract.events.length = 0;
     await startFrames();
     const uploadStart = performance.now();
-    await socket.call('objects.upload', {
-      accountId: account.id,
-      bucket: BUCKET,
-      prefix: 'up/',
-      localPaths: files,
-    });
-    log(
-      `queued ${UPLOADS} uploads of ${UPLOAD_BYTES / 1024} KiB at ${UPLOAD_RATE / 2 ** 20} MiB/s, ${limits.maxFiles} at once`,
-    );
-    let sampled = false;
-    for (;;) {
-      if (!sampled && performance.now() - uploadStart > 3000) {
-        sampled = true;
-        const bars = await page.getByRole('progressbar').count();
-        log(`  after 3 s the Transfers view shows ${bars} progress bars`);
-      }
-      const done = await socket.call<{ total: number | null; items: unknown[] }>('transfers.list', {
+    await profiled(page, 'uploads', async () => {
+      await contract.call('objects.upload', {
         accountId: account.id,
-        states: ['done'],
-        pageSize: 1,
+        bucket: BUCKET,
+        prefix: 'up/',
+        localPaths: files,
       });
-      const failed = await socket.call<{ total: number | null; items: unknown[] }>(
-        'transfers.list',
-        { accountId: account.id, states: ['failed'], pageSize: 1 },
+      log(
+        `queued ${UPLOADS} uploads of ${UPLOAD_BYTES / 1024} KiB at ${UPLOAD_RATE / 2 ** 20} MiB/s, ${limits.maxFiles} at once`,
       );
-      if ((failed.total ?? failed.items.length) > 0) throw new Error('an upload failed');
-      if ((done.total ?? 0) >= UPLOADS) break;
-      if (performance.now() - uploadStart > 120_000) throw new Error('the uploads took over 2 min');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+      let sampled = false;
+      for (;;) {
+        if (!sampled && performance.now() - uploadStart > 3000) {
+          sampled = true;
+          const bars = await page.getByRole('progressbar').count();
+          log(`  after 3 s the Transfers view shows ${bars} progress bars`);
+        }
+        const done = await contract.call<{ total: number | null; items: unknown[] }>(
+          'transfers.list',
+          {
+            accountId: account.id,
+            states: ['done'],
+            pageSize: 1,
+          },
+        );
+        const failed = await contract.call<{ total: number | null; items: unknown[] }>(
+          'transfers.list',
+          { accountId: account.id, states: ['failed'], pageSize: 1 },
+        );
+        if ((failed.total ?? failed.items.length) > 0) throw new Error('an upload failed');
+        if ((done.total ?? 0) >= UPLOADS) break;
+        if (performance.now() - uploadStart > 120_000)
+          throw new Error('the uploads took over 2 min');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    });
     const uploadSeconds = (performance.now() - uploadStart) / 1000;
     const busy = await stopFrames();
     const busyFrames = busy.ui;
-    const progressEvents = socket.events.filter((e) => e.event === 'transfers.progress');
+    const progressEvents = contract.events.filter((e) => e.event === 'transfers.progress');
     const reported = new Set<number>();
     for (const event of progressEvents)
       for (const job of (event.payload as { jobs: { jobId: number; bytesDone: number }[] }).jobs)
@@ -606,7 +670,8 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
         requestMs: round(firstRowsRequestMs),
         runs: openTimes.map((t) => round(t.paintMs)),
         baselineMs: round(baselineFirstPageMs),
-        baseline: 'objects.list first page (1,000) called by the page over its own WebSocket',
+        baseline:
+          'objects.list first page (1,000) called by the page over its own WebSocket, just before each run',
         ratio: round(firstRowsMs / baselineFirstPageMs, 2),
         targetMs: TARGETS.firstRowsMs,
         result: verdict(firstRowsMs < TARGETS.firstRowsMs),
@@ -615,6 +680,8 @@ export async function runUiBench(): Promise<Record<string, unknown>> {
         ms: round(scrollToLastMs),
         endPresses: presses,
         benchGapsLeftOutMs: round(endGapsMs),
+        ownMsPerPageFirst10: round(ownFirst10),
+        ownMsPerPageLast10: round(ownLast10),
         listCalls: scrollCalls.length,
         requestMs: round(scrollRequestMs),
         baselineMs: round(allPages.ms),
