@@ -30,6 +30,8 @@ export interface E2eApp {
   chromium: Chromium;
   /** Calls a contract method over the host's WebSocket; throws the error data on a refusal. */
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
+  /** Every event the host has pushed to this client so far, oldest first. */
+  events: { event: string; payload: unknown }[];
   /** A fresh browser context and page at serve's URL, with page problems collected. */
   open(options?: {
     colorScheme?: 'light' | 'dark';
@@ -68,6 +70,7 @@ export async function startApp(name: string): Promise<E2eApp> {
     server,
     chromium,
     call: rpc.call,
+    events: rpc.events,
     async open(options = {}) {
       const context = await chromium.context(options);
       contexts.push(context);
@@ -100,11 +103,15 @@ async function connect(serve: ServeUrl) {
   });
   let next = 0;
   const pending = new Map<number, (message: Record<string, unknown>) => void>();
+  const events: { event: string; payload: unknown }[] = [];
   ws.on('message', (data: Buffer) => {
     const message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
     if (typeof message['id'] === 'number') pending.get(message['id'])?.(message);
+    else if (typeof message['event'] === 'string')
+      events.push({ event: message['event'], payload: message['payload'] });
   });
   return {
+    events,
     call: <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
       next += 1;
       const id = next;
