@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { checkFolderName } from './address.js';
-import { Dialog } from './dialog.js';
+import { Dialog } from '../../components/dialog.js';
 
 export interface CreateFolderDialogProps {
   accountId: number;
@@ -68,7 +68,7 @@ export function CreateFolderDialog({
         {create.isError ? (
           <ErrorDisplay error={create.error} title={t('createFolder.failed')} />
         ) : null}
-        <div className="browser-dialog__actions">
+        <div className="dialog__actions">
           <button type="button" className="button" onClick={onClose}>
             {t('actions.cancel')}
           </button>

@@ -10,7 +10,7 @@ import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { Loading } from '../../components/loading.js';
 import { formatCount } from '../../format.js';
-import { Dialog } from './dialog.js';
+import { Dialog } from '../../components/dialog.js';
 
 export interface DeleteDialogProps {
   accountId: number;
@@ -71,7 +71,7 @@ export function DeleteDialog({ accountId, bucket, keys, onClose, onQueued }: Del
         />
       ) : null}
       {total !== null ? (
-        <p className="browser-dialog__message" data-testid="delete-count">
+        <p className="dialog__message" data-testid="delete-count">
           {folders > 0
             ? t('delete.confirmWithFolders', {
                 count: total,
@@ -80,7 +80,7 @@ export function DeleteDialog({ accountId, bucket, keys, onClose, onQueued }: Del
             : t('delete.confirm', { count: total, formatted: formatCount(total, locale) })}
         </p>
       ) : null}
-      {total !== null ? <p className="browser-dialog__note">{t('delete.irreversible')}</p> : null}
+      {total !== null ? <p className="dialog__note">{t('delete.irreversible')}</p> : null}
       {remove.isError ? (
         <ErrorDisplay
           error={remove.error}
@@ -90,7 +90,7 @@ export function DeleteDialog({ accountId, bucket, keys, onClose, onQueued }: Del
             : {})}
         />
       ) : null}
-      <div className="browser-dialog__actions">
+      <div className="dialog__actions">
         <button type="button" className="button" onClick={onClose} data-autofocus>
           {t('actions.cancel')}
         </button>

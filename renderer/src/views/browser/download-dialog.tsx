@@ -10,7 +10,7 @@ import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { formatCount } from '../../format.js';
 import { checkLocalDir } from './address.js';
-import { Dialog } from './dialog.js';
+import { Dialog } from '../../components/dialog.js';
 
 export const DOWNLOAD_DIR_KEY = 'ossync.browser.downloadDir';
 
@@ -99,7 +99,7 @@ export function DownloadDialog({
         {download.isError ? (
           <ErrorDisplay error={download.error} title={t('download.failed')} />
         ) : null}
-        <div className="browser-dialog__actions">
+        <div className="dialog__actions">
           <button type="button" className="button" onClick={onClose}>
             {t('actions.cancel')}
           </button>

@@ -10,7 +10,7 @@ import { MAX_SHARE_LINK_SECONDS, SHARE_LINK_PRESETS } from '../../../../shared/c
 import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { formatDateTime } from '../../format.js';
-import { Dialog } from './dialog.js';
+import { Dialog } from '../../components/dialog.js';
 
 type Choice = keyof typeof SHARE_LINK_PRESETS | 'custom';
 const CHOICES: readonly Choice[] = ['hour', 'day', 'week', 'custom'];
@@ -134,7 +134,7 @@ export function ShareDialog({ accountId, bucket, objectKey, onClose }: ShareDial
           </p>
         </div>
       ) : null}
-      <div className="browser-dialog__actions">
+      <div className="dialog__actions">
         <button type="button" className="button" onClick={onClose}>
           {t('actions.close')}
         </button>

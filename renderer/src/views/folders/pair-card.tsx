@@ -10,7 +10,7 @@ import type { PairStatusDto } from '../../../../shared/contract/index.js';
 import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { formatBytes, formatCount, formatDateTime, formatRelative } from '../../format.js';
-import { ConfirmDialog } from './dialog.js';
+import { ConfirmDialog } from '../../components/dialog.js';
 import { IgnoreEditor } from './ignore-editor.js';
 import { ModeEditor } from './mode-editor.js';
 import { PairConflicts, PairIssues } from './pair-problems.js';

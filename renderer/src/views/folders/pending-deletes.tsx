@@ -11,7 +11,7 @@ import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { Loading } from '../../components/loading.js';
 import { formatBytes, formatCount } from '../../format.js';
-import { ConfirmDialog } from './dialog.js';
+import { ConfirmDialog } from '../../components/dialog.js';
 import { pairListQueryKey, usePairPages } from './use-pair-pages.js';
 import { VirtualList } from './virtual-list.js';
 

@@ -11,7 +11,7 @@ import { useApi } from '../../api/api-context.js';
 import { ErrorDisplay } from '../../components/error-display.js';
 import { Loading } from '../../components/loading.js';
 import { formatDateTime } from '../../format.js';
-import { ConfirmDialog } from '../folders/dialog.js';
+import { ConfirmDialog } from '../../components/dialog.js';
 import { AccountForm, type AccountSubmit } from './account-form.js';
 import { ConnectionTest, type TestState } from './connection-test.js';
 import { ACCOUNTS_QUERY_KEY } from './queries.js';

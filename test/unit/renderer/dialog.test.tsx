@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-// The confirmation dialog Folders and Settings use: named by its title and described by its
+// The shared dialog, in its confirmation form (Folders, Settings, Browser): named by its title and described by its
 // text, the focus on the safe choice, Tab kept inside, Escape cancels (not while busy), and
 // the focus back on the opener when it closes.
 import '@testing-library/jest-dom/vitest';
@@ -7,7 +7,7 @@ import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfirmDialog } from '../../../renderer/src/views/folders/dialog.js';
+import { ConfirmDialog } from '../../../renderer/src/components/dialog.js';
 
 function Harness({
   busy = false,
