@@ -102,6 +102,9 @@ export function ObjectList({
   const active = Math.min(activeIndex, Math.max(0, count - 1));
 
   const virtualizer = useVirtualizer({
+    // React 19 batches the scroll updates itself; flushSync from a scroll handler only
+    // warns ("flushSync was called from inside a lifecycle method").
+    useFlushSync: false,
     count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,

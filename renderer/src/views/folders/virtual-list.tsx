@@ -70,6 +70,9 @@ export function VirtualList<T>({
   const current = Math.min(active, Math.max(0, count - 1));
 
   const virtualizer = useVirtualizer({
+    // React 19 batches the scroll updates itself; flushSync from a scroll handler only
+    // warns ("flushSync was called from inside a lifecycle method").
+    useFlushSync: false,
     count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => rowHeight,
