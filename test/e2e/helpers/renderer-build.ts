@@ -62,7 +62,9 @@ export async function ensureRendererBuilt(): Promise<string> {
           '--logLevel',
           'warn',
         ],
-        { cwd: REPO_ROOT, timeout: 180_000 },
+        // Vitest sets NODE_ENV=test, which would make Vite bundle React's development
+        // build (several times slower) into dist/renderer, where `ossync serve` serves it.
+        { cwd: REPO_ROOT, timeout: 180_000, env: { ...process.env, NODE_ENV: 'production' } },
       );
   } finally {
     rmdirSync(LOCK);
