@@ -120,7 +120,9 @@ export function ObjectList({
       },
       [active],
     ),
-    getItemKey: (index) => rowsRef.current[index]?.key ?? `placeholder-${index}`,
+    // Rebuilt only when the rows change: the virtualizer recomputes every row's measurement
+    // whenever this function is a new one (it was, on every render).
+    getItemKey: useCallback((index: number) => rows[index]?.key ?? `placeholder-${index}`, [rows]),
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? -1;

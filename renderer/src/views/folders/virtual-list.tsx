@@ -65,6 +65,9 @@ export function VirtualList<T>({
   const focusTarget = useRef<number | null>(null);
   const itemsRef = useRef(items);
   itemsRef.current = items;
+  // Callers pass an inline itemKey: read it through a ref so getItemKey changes with the items only.
+  const itemKeyRef = useRef(itemKey);
+  itemKeyRef.current = itemKey;
 
   const count = hasNextPage ? Math.max(total ?? 0, items.length + 1) : items.length;
   const current = Math.min(active, Math.max(0, count - 1));
@@ -89,10 +92,15 @@ export function VirtualList<T>({
       },
       [current],
     ),
-    getItemKey: (index) => {
-      const item = itemsRef.current[index];
-      return item === undefined ? `placeholder-${index}` : itemKey(item);
-    },
+    // Rebuilt only when the rows change: the virtualizer recomputes every row's measurement
+    // whenever this function is a new one (it was, on every render).
+    getItemKey: useCallback(
+      (index: number) => {
+        const item = items[index];
+        return item === undefined ? `placeholder-${index}` : itemKeyRef.current(item);
+      },
+      [items],
+    ),
   });
   const virtualItems = virtualizer.getVirtualItems();
   const lastIndex = virtualItems.at(-1)?.index ?? -1;

@@ -66,10 +66,15 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
       },
       [active],
     ),
-    getItemKey: (index) => {
-      const job = rowsRef.current[index];
-      return job === undefined ? `placeholder-${index}` : jobKey(job.accountId, job.id);
-    },
+    // Rebuilt only when the rows change: the virtualizer recomputes every row's measurement
+    // whenever this function is a new one (it was, on every render).
+    getItemKey: useCallback(
+      (index: number) => {
+        const job = rows[index];
+        return job === undefined ? `placeholder-${index}` : jobKey(job.accountId, job.id);
+      },
+      [rows],
+    ),
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? -1;
