@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { WebSocket } from 'ws';
 import { REPO_ROOT, type ProcessExit } from './local-oss-process.js';
 
 /** `ossync serve` as a user runs it: a child process, its first line (the URL), signals. */
@@ -94,4 +95,46 @@ export function parseServeUrl(line: string): ServeUrl {
   if (match === null) throw new Error(`not a serve URL line: ${JSON.stringify(line)}`);
   const [, origin, port, token] = match as unknown as [string, string, string, string];
   return { url: line, origin, port: Number(port), token };
+}
+
+export interface ContractClient {
+  /** Sends one call and resolves with the whole reply (`{ id, ok, value }` or `{ id, ok: false, error }`). */
+  call(method: string, params: object): Promise<Record<string, unknown>>;
+  /** Every message received, as text (replies and events). */
+  received: string[];
+  close(): void;
+}
+
+/** A WebSocket client of a serve process's contract, with its token and Origin. */
+export async function connectContract(serve: ServeUrl): Promise<ContractClient> {
+  const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws`, ['ossync', `ossync.${serve.token}`], {
+    origin: serve.origin,
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const received: string[] = [];
+  const replies = new Map<number, (message: Record<string, unknown>) => void>();
+  ws.on('message', (data: Buffer) => {
+    const text = data.toString('utf8');
+    received.push(text);
+    const message = JSON.parse(text) as Record<string, unknown>;
+    if (typeof message['id'] === 'number') replies.get(message['id'])?.(message);
+  });
+  let next = 1;
+  return {
+    received,
+    call(method, params) {
+      const id = next++;
+      return new Promise((resolve) => {
+        replies.set(id, (message) => {
+          replies.delete(id);
+          resolve(message);
+        });
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    },
+    close: () => ws.close(),
+  };
 }

@@ -15,7 +15,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
 import { defaultSecretsFile } from '../../main/cli/data-dir.js';
-import { firstLine, killAllServe, parseServeUrl, spawnServe } from '../helpers/serve-process.js';
+import {
+  connectContract,
+  firstLine,
+  killAllServe,
+  parseServeUrl,
+  spawnServe,
+} from '../helpers/serve-process.js';
 
 /** `ossync serve` as a user runs it: a child process, its first line, the host, signals. */
 const scratch = mkdtempSync(path.join(tmpdir(), 'cli-serve-'));
@@ -189,6 +195,52 @@ describe('ossync serve', () => {
       if (statSync(full).isFile()) expect(readFileSync(full).includes(secret), full).toBe(false);
     }
   }, 60_000);
+
+  it('applies the log level from Settings at once, and keeps it for the next start', async () => {
+    const dataDir = freshDir();
+    const logText = () =>
+      readdirSync(path.join(dataDir, 'logs'))
+        .map((name) => readFileSync(path.join(dataDir, 'logs', name), 'utf8'))
+        .join('');
+    // A debug line: a core error crossing the contract (an account that does not exist).
+    const provoke = async (contract: Awaited<ReturnType<typeof connectContract>>) => {
+      const reply = await contract.call('accounts.testConnection', { id: 999 });
+      expect(reply['ok']).toBe(false);
+    };
+
+    let server = spawnServe(['--data-dir', dataDir]);
+    let contract = await connectContract(parseServeUrl(await firstLine(server)));
+    expect(await contract.call('settings.update', { logLevel: 'debug' })).toMatchObject({
+      ok: true,
+    });
+    await provoke(contract);
+    contract.close();
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    const debugLines = (text: string) =>
+      text.split('\n').filter((line) => line.includes('"level":20'));
+    const first = debugLines(logText()).length;
+    expect(first).toBeGreaterThan(0);
+
+    // No --log-level: the saved level, debug, applies from the start.
+    server = spawnServe(['--data-dir', dataDir]);
+    contract = await connectContract(parseServeUrl(await firstLine(server)));
+    await provoke(contract);
+    contract.close();
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    expect(debugLines(logText()).length).toBeGreaterThan(first);
+
+    // --log-level wins over the saved one.
+    server = spawnServe(['--data-dir', dataDir, '--log-level', 'warn']);
+    contract = await connectContract(parseServeUrl(await firstLine(server)));
+    const before = debugLines(logText()).length;
+    await provoke(contract);
+    contract.close();
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    expect(debugLines(logText()).length).toBe(before);
+  }, 90_000);
 
   it('fails at start on a secrets file other users can read, naming it and the chmod', async () => {
     const dataDir = freshDir();

@@ -11,7 +11,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import {
   TEST_ACCESS_KEY_ID,
   TEST_ACCESS_KEY_SECRET,
@@ -19,7 +18,13 @@ import {
   startLocalOss,
   type LocalOss,
 } from '../helpers/osslocal.js';
-import { firstLine, killAllServe, parseServeUrl, spawnServe } from '../helpers/serve-process.js';
+import {
+  connectContract,
+  firstLine,
+  killAllServe,
+  parseServeUrl,
+  spawnServe,
+} from '../helpers/serve-process.js';
 
 const BUCKET = 'secrets-artifacts';
 const WRONG_SECRET = 'Wr0ngSecretThatMustNeverBeWritten42';
@@ -67,31 +72,8 @@ it('leaves the secrets in no artifact of a serve run but the owner-only secrets 
     '--log-level',
     'debug',
   ]);
-  const { port, token, origin } = parseServeUrl(await firstLine(server));
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['ossync', `ossync.${token}`], {
-    origin,
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const received: string[] = [];
-  const replies = new Map<number, (message: Record<string, unknown>) => void>();
-  ws.on('message', (data: Buffer) => {
-    const text = data.toString('utf8');
-    received.push(text);
-    const message = JSON.parse(text) as Record<string, unknown>;
-    if (typeof message['id'] === 'number') replies.get(message['id'])?.(message);
-  });
-  let next = 1;
-  const call = async (method: string, params: object): Promise<Record<string, unknown>> => {
-    const id = next++;
-    const reply = await new Promise<Record<string, unknown>>((resolve) => {
-      replies.set(id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-    return reply;
-  };
+  const contract = await connectContract(parseServeUrl(await firstLine(server)));
+  const call = (method: string, params: object) => contract.call(method, params);
   const value = (reply: Record<string, unknown>) => {
     expect(reply['ok'], JSON.stringify(reply)).toBe(true);
     return reply['value'] as Record<string, unknown>;
@@ -146,7 +128,7 @@ it('leaves the secrets in no artifact of a serve run but the owner-only secrets 
     )
     .toBe(2);
 
-  ws.close();
+  contract.close();
   server.child.kill('SIGTERM');
   expect((await server.exited).code, server.stderr()).toBe(0);
 
@@ -164,9 +146,9 @@ it('leaves the secrets in no artifact of a serve run but the owner-only secrets 
     for (const secret of secrets)
       expect(bytes.includes(Buffer.from(secret)), `${secret.slice(0, 4)}… in ${file}`).toBe(false);
   }
-  for (const output of [server.stdout(), server.stderr(), ...received])
+  for (const output of [server.stdout(), server.stderr(), ...contract.received])
     for (const secret of secrets) expect(output).not.toContain(secret);
-  expect(received.length).toBeGreaterThan(5);
+  expect(contract.received.length).toBeGreaterThan(5);
 
   // The secrets file holds them, readable by its owner only.
   const stored = await readFile(secretsFile, 'utf8');

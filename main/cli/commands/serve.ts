@@ -21,7 +21,7 @@ interface ServeFlags {
   allowNonLoopback?: boolean;
   dataDir?: string;
   secretsFile?: string;
-  logLevel: string;
+  logLevel?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -39,7 +39,10 @@ export function registerServe(program: Command): void {
       '--secrets-file <file>',
       'JSON file of secrets (mode 0600, yours; default: one per data dir in your config folder); the environment (OSSYNC_SECRET_*) wins over it',
     )
-    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
+    .option(
+      '--log-level <level>',
+      'trace, debug, info, warn, error, fatal or silent (default: the level saved in Settings, else info)',
+    )
     .action((flags: ServeFlags) => runServe(flags));
 }
 
@@ -66,7 +69,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (!/^\d+$/.test(flags.port) || !Number.isInteger(port) || port > 65535)
     throw usageError(`--port must be 0..65535 (0 picks a free port), got "${flags.port}".`);
   const { isLogLevel } = await import('../../core/log/logger.js');
-  if (!isLogLevel(flags.logLevel))
+  if (flags.logLevel !== undefined && !isLogLevel(flags.logLevel))
     throw usageError(
       `--log-level must be trace, debug, info, warn, error, fatal or silent, got "${flags.logLevel}".`,
     );
@@ -120,7 +123,10 @@ async function runServe(flags: ServeFlags): Promise<void> {
     await secrets.check();
 
     const { createLogger } = await import('../../core/log/logger.js');
-    const logger = await createLogger({ dataDir, level: flags.logLevel });
+    const logger = await createLogger({
+      dataDir,
+      level: flags.logLevel !== undefined && isLogLevel(flags.logLevel) ? flags.logLevel : 'info',
+    });
     closers.push(() => logger.close());
 
     const { createService } = await import('../../core/service/service.js');
@@ -133,6 +139,11 @@ async function runServe(flags: ServeFlags): Promise<void> {
       localServer: startEmbeddedServer,
     });
     closers.push(() => service.close());
+    // Without --log-level, the level saved in Settings (the service applies later changes).
+    if (flags.logLevel === undefined) {
+      const saved = await service.api['settings.get']?.({});
+      if (saved !== undefined) logger.setLevel(saved.logLevel);
+    }
 
     const staticDir = builtRenderer();
     let host;

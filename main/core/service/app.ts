@@ -47,7 +47,10 @@ export function createApp(
         });
       if (params.language !== undefined) settings.set(SETTING_LANGUAGE, params.language);
       if (params.launchAtLogin !== undefined) settings.set(SETTING_LAUNCH, params.launchAtLogin);
-      if (params.logLevel !== undefined) settings.set(SETTING_LOG_LEVEL, params.logLevel);
+      if (params.logLevel !== undefined) {
+        settings.set(SETTING_LOG_LEVEL, params.logLevel);
+        ctx.logger.setLevel?.(params.logLevel);
+      }
       if (params.limits !== undefined) await transfers.applyLimits(params.limits);
       return currentSettings();
     },

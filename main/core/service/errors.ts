@@ -12,6 +12,7 @@ import {
   ContractError,
   isContractError,
   type ContractErrorCode,
+  type SettingsDto,
 } from '../../../shared/contract/index.js';
 import { isCoreError } from '../errors.js';
 import { redact } from '../secrets/secret-registry.js';
@@ -20,6 +21,8 @@ export interface ServiceLogger {
   debug(object: object, message: string): void;
   warn(object: object, message: string): void;
   error(object: object, message: string): void;
+  /** Changes the level (settings.update applies logLevel through it when it is there). */
+  setLevel?(level: SettingsDto['logLevel']): void;
 }
 
 export const silentServiceLogger: ServiceLogger = {
