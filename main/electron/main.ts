@@ -24,6 +24,7 @@ import {
 } from 'electron';
 import { createLogger, isLogLevel, type AppLogger } from '../core/log/logger.js';
 import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file-secret-store.js';
+import type { DesktopActions } from '../core/service/app.js';
 import { createService, type Service } from '../core/service/service.js';
 import { startEmbeddedServer } from '../osslocal/index.js';
 import type { ContractApi } from '../../shared/contract/index.js';
@@ -165,6 +166,24 @@ async function askWeakStorage(): Promise<ConsentChoice> {
   return { store: answer.response === 1, remember: answer.checkboxChecked };
 }
 
+/** app.pickFolder and app.showInFolder: the system's folder picker and file manager. */
+const desktop: DesktopActions = {
+  async pickFolder(defaultPath) {
+    const window = mainWindow && !mainWindow.isDestroyed() ? mainWindow : undefined;
+    const options: Electron.OpenDialogOptions = {
+      properties: ['openDirectory', 'createDirectory'],
+      ...(defaultPath === undefined ? {} : { defaultPath }),
+    };
+    const answer = window
+      ? await dialog.showOpenDialog(window, options)
+      : await dialog.showOpenDialog(options);
+    return answer.canceled ? undefined : answer.filePaths[0];
+  },
+  showInFolder(path) {
+    shell.showItemInFolder(path);
+  },
+};
+
 function applyLoginItem(desired: boolean): void {
   const platform = process.platform;
   // An AppImage runs from a temporary mount: the login item must start the .AppImage file.
@@ -257,6 +276,7 @@ async function startShell(): Promise<void> {
     host: 'electron',
     version: app.getVersion(),
     localServer: startEmbeddedServer,
+    desktop,
   });
   // Queued transfers resume and folder pairs sync whether or not the window opens.
   void service.start();

@@ -1,6 +1,16 @@
 /** The app's overall status, for the tray and the Status view, and facts about the host. */
 import { z } from 'zod';
-import { bucketName, count, id, noParams, ossKey, text, timestamp } from './dto.js';
+import {
+  bucketName,
+  count,
+  id,
+  localPath,
+  noParams,
+  noResult,
+  ossKey,
+  text,
+  timestamp,
+} from './dto.js';
 import { TRANSFER_KINDS, TRANSFER_STATES } from './transfers.js';
 
 /** The tray icon's states. */
@@ -51,4 +61,14 @@ export type AppInfoDto = z.infer<typeof appInfoSchema>;
 export const statusMethods = {
   'app.status': { params: noParams(), result: appStatusSchema },
   'app.info': { params: noParams(), result: appInfoSchema },
+  /**
+   * Desktop only (app.info host 'electron'): the system's folder picker. `path` is null when
+   * the person cancelled. The headless host refuses it (the UI offers a path field there).
+   */
+  'app.pickFolder': {
+    params: z.strictObject({ defaultPath: localPath().optional() }),
+    result: z.strictObject({ path: localPath().nullable() }),
+  },
+  /** Desktop only: shows a local file (or folder) selected in the system's file manager. */
+  'app.showInFolder': { params: z.strictObject({ path: localPath() }), result: noResult() },
 } as const;

@@ -32,7 +32,7 @@ import { accountSecretRef, type SecretStore } from '../secrets/secret-store.js';
 import type { RunnerOptions } from '../sync/pair-runner.js';
 import { createAccounts } from './accounts.js';
 import { createActivity, type ActivityOptions } from './activity.js';
-import { createApp } from './app.js';
+import { createApp, type DesktopActions } from './app.js';
 import { createBrowse } from './browse.js';
 import { limitsToEngine, regionOfEndpoint } from './config.js';
 import type { RuntimeListener, ServiceContext } from './context.js';
@@ -61,6 +61,8 @@ export interface ServiceOptions {
    * passes main/osslocal's startEmbeddedServer); without it accounts.addLocalStorage fails.
    */
   localServer?: LocalServerStarter;
+  /** The desktop app's folder picker and file manager (app.pickFolder, app.showInFolder). */
+  desktop?: DesktopActions;
   /** Timings of the activity log and notifications (tests shorten them). */
   activity?: ActivityOptions;
 }
@@ -288,6 +290,7 @@ export function createService(options: ServiceOptions): Service {
   const app = createApp(ctx, transfers, {
     host: options.host ?? 'headless',
     version: options.version ?? '0.1.0',
+    desktop: options.desktop,
   });
   const localStorage = createLocalStorage(ctx, { startServer: options.localServer });
   const accountMethods = createAccounts(ctx, {

@@ -304,6 +304,8 @@ export const METHOD_SAMPLES: { [M in MethodName]: { params: Params<M>; result: R
   },
   'app.status': { params: {}, result: appStatus },
   'app.info': { params: {}, result: { version: '0.1.0', host: 'headless', platform: 'linux' } },
+  'app.pickFolder': { params: { defaultPath: '/home/me' }, result: { path: '/home/me/Photos' } },
+  'app.showInFolder': { params: { path: '/home/me/Photos/a.jpg' }, result: {} },
 };
 
 export const EVENT_SAMPLES: { [E in EventName]: EventPayload<E> } = {
