@@ -211,6 +211,35 @@ describe('FoldersView', () => {
     expect(screen.getByText('/home/me/notes is now synced.')).toBeInTheDocument();
   });
 
+  it('in the desktop app, fills the folder from the system picker', async () => {
+    const fake = createFakeApi({
+      'pairs.list': async () => ({ pairs: [] }),
+      'accounts.list': accounts,
+      'buckets.list': buckets,
+      'app.info': async () => ({ version: '0.1.0', host: 'electron', platform: 'linux' }),
+      'app.pickFolder': async () => ({ path: '/home/me/Pictures' }),
+    });
+    renderWithProviders(<FoldersView />, { api: fake.api });
+    const folder = await screen.findByLabelText('Folder on this computer');
+    await userEvent.type(folder, '/home/me');
+    await userEvent.click(await screen.findByRole('button', { name: 'Choose…' }));
+    await waitFor(() => expect(folder).toHaveValue('/home/me/Pictures'));
+    expect(fake.calls['app.pickFolder']).toHaveBeenCalledWith({ defaultPath: '/home/me' });
+  });
+
+  it('offers no picker headless (only the path field)', async () => {
+    const fake = createFakeApi({
+      'pairs.list': async () => ({ pairs: [] }),
+      'accounts.list': accounts,
+      'buckets.list': buckets,
+      'app.info': async () => ({ version: '0.1.0', host: 'headless', platform: 'linux' }),
+    });
+    renderWithProviders(<FoldersView />, { api: fake.api });
+    await screen.findByLabelText('Folder on this computer');
+    await waitFor(() => expect(fake.calls['app.info']).toHaveBeenCalled());
+    expect(screen.queryByRole('button', { name: 'Choose…' })).toBeNull();
+  });
+
   it('shows a refusal from pairs.add at the field it names', async () => {
     const fake = createFakeApi({
       'pairs.list': async () => ({ pairs: [] }),

@@ -209,6 +209,38 @@ describe('TransfersView', () => {
     expect(formatBytes).not.toHaveBeenCalled();
   });
 
+  it('offers Show in folder in the desktop app only, for jobs with a local file', async () => {
+    const info = (host: 'electron' | 'headless') => async () => ({
+      version: '0.1.0',
+      host,
+      platform: 'linux',
+    });
+    const make = (id: number, state: TransferDto['state']) =>
+      transfer(id, { state, localPath: id === 2 ? null : `/home/me/file-${id}.jpg` });
+    const desktop = createFakeApi({
+      'transfers.list': listOf(3, make),
+      'app.status': status(),
+      'app.info': info('electron'),
+      'app.showInFolder': async () => ({}),
+    });
+    const { unmount } = renderWithProviders(<TransfersView />, { api: desktop.api });
+    const show = await screen.findByRole('button', { name: 'Show file-1.jpg in its folder' });
+    expect(within(rowOf(2)).queryByRole('button', { name: /in its folder/ })).toBeNull();
+    await userEvent.click(show);
+    expect(desktop.calls['app.showInFolder']).toHaveBeenCalledWith({ path: '/home/me/file-1.jpg' });
+    unmount();
+
+    const headless = createFakeApi({
+      'transfers.list': listOf(3, make),
+      'app.status': status(),
+      'app.info': info('headless'),
+    });
+    renderWithProviders(<TransfersView />, { api: headless.api });
+    await screen.findAllByTestId('transfer-row');
+    await waitFor(() => expect(headless.calls['app.info']).toHaveBeenCalled());
+    expect(screen.queryByRole('button', { name: /in its folder/ })).toBeNull();
+  });
+
   it('shows a job change pushed by an event in its row', async () => {
     const fake = createFakeApi({ 'transfers.list': listOf(5), 'app.status': status() });
     const { frames } = renderWithProviders(<TransfersView />, { api: fake.api });

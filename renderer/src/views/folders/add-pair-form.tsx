@@ -15,6 +15,7 @@ import {
   type SYNC_MODES,
 } from '../../../../shared/contract/index.js';
 import { useApi } from '../../api/api-context.js';
+import { useIsDesktop } from '../../api/use-app-info.js';
 import { ErrorDisplay, toContractError } from '../../components/error-display.js';
 import { Loading } from '../../components/loading.js';
 import { useNavigation } from '../../shell/navigation.js';
@@ -51,6 +52,8 @@ export interface AddPairFormProps {
 
 export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
   const api = useApi();
+  const desktop = useIsDesktop();
+  const [pickFailed, setPickFailed] = useState(false);
   const { t } = useTranslation(['folders', 'common']);
   const { navigate } = useNavigation();
   const baseId = useId();
@@ -242,8 +245,27 @@ export function AddPairForm({ onAdded, onCancel }: AddPairFormProps) {
             clearProblem('localRoot');
           }}
         />
+        {desktop ? (
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              const current = localRoot.trim();
+              api['app.pickFolder'](current === '' ? {} : { defaultPath: current }).then(
+                ({ path }) => {
+                  if (path === null) return;
+                  setLocalRoot(path);
+                  clearProblem('localRoot');
+                },
+                () => setPickFailed(true),
+              );
+            }}
+          >
+            {t('add.folder.choose')}
+          </button>
+        ) : null}
         <p className="hint" id={`${fieldId('localRoot')}-hint`}>
-          {t('add.folder.hint')}
+          {pickFailed ? t('add.folder.chooseFailed') : t('add.folder.hint')}
         </p>
         {fieldProblem('localRoot')}
       </div>

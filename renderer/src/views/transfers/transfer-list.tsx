@@ -20,6 +20,7 @@ import { runBulkAction, type TransferAction } from './transfer-actions.js';
 import { TransferDetails } from './transfer-details.js';
 import { PlaceholderRow, ROW_HEIGHT, rowDomId, TransferRow } from './transfer-row.js';
 import { type TransferTab, useTransferPages } from './use-transfer-pages.js';
+import { useIsDesktop } from '../../api/use-app-info.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 50;
@@ -154,6 +155,18 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
       );
     },
     [t],
+  );
+
+  const desktop = useIsDesktop();
+  const onShowInFolder = useCallback(
+    (job: TransferDto) => {
+      if (job.localPath === null) return;
+      api['app.showInFolder']({ path: job.localPath }).then(
+        () => undefined,
+        () => setAnnouncement(t('announce.showInFolderFailed', { path: job.localPath })),
+      );
+    },
+    [api, t],
   );
 
   const selectedJobs = useMemo(
@@ -331,6 +344,7 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
                   onPointerSelect={onPointerSelect}
                   onAction={onAction}
                   onCopyKey={onCopyKey}
+                  onShowInFolder={desktop ? onShowInFolder : undefined}
                 />
               );
             })}

@@ -26,6 +26,8 @@ export interface TransferRowProps {
   onPointerSelect: (index: number, mode: 'only' | 'toggle' | 'range') => void;
   onAction: (action: TransferAction, job: TransferDto) => void;
   onCopyKey: (job: TransferDto) => void;
+  /** Desktop only: shows the job's local file in the file manager (undefined headless). */
+  onShowInFolder?: ((job: TransferDto) => void) | undefined;
 }
 
 function TransferRowImpl({
@@ -37,6 +39,7 @@ function TransferRowImpl({
   onPointerSelect,
   onAction,
   onCopyKey,
+  onShowInFolder,
 }: TransferRowProps) {
   const { t, i18n } = useTranslation(['transfers', 'common', 'errors']);
   const locale = i18n.language;
@@ -138,6 +141,20 @@ function TransferRowImpl({
         >
           {t('actions.copyKey')}
         </button>
+        {onShowInFolder !== undefined && job.localPath !== null ? (
+          <button
+            type="button"
+            tabIndex={-1}
+            className="icon-button"
+            aria-label={t('actions.showInFolderNamed', { name })}
+            onClick={(event) => {
+              event.stopPropagation();
+              onShowInFolder(job);
+            }}
+          >
+            {t('actions.showInFolder')}
+          </button>
+        ) : null}
       </div>
     </div>
   );
