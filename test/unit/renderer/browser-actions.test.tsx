@@ -318,6 +318,24 @@ describe('Browser actions', () => {
     expect(localStorage.getItem(DOWNLOAD_DIR_KEY)).toBe('/data/photos');
   });
 
+  it('in the desktop app, picks the download folder with the system picker', async () => {
+    localStorage.setItem(DOWNLOAD_DIR_KEY, '/home/me/Downloads');
+    const { fake } = setup({
+      'app.info': async () => ({ version: '0.1.0', host: 'electron', platform: 'linux' }),
+      'app.pickFolder': async () => ({ path: '/home/me/Pictures' }),
+    });
+    await screen.findAllByTestId('browser-row');
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Select file-000000.txt' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Download…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Download' });
+    await userEvent.click(await within(dialog).findByRole('button', { name: 'Choose…' }));
+    const field = within(dialog).getByRole('textbox', { name: 'Local folder' });
+    await waitFor(() => expect(field).toHaveValue('/home/me/Pictures'));
+    expect(fake.calls['app.pickFolder']).toHaveBeenCalledWith({
+      defaultPath: '/home/me/Downloads',
+    });
+  });
+
   it('shows a refused download with the translated message and keeps the dialog', async () => {
     setup({
       'objects.download': async () => {

@@ -11,6 +11,7 @@ import { ErrorDisplay } from '../../components/error-display.js';
 import { formatCount } from '../../format.js';
 import { checkLocalDir } from './address.js';
 import { Dialog } from '../../components/dialog.js';
+import { useIsDesktop } from '../../api/use-app-info.js';
 
 export const DOWNLOAD_DIR_KEY = 'ossync.browser.downloadDir';
 
@@ -46,6 +47,7 @@ export function DownloadDialog({
   onQueued,
 }: DownloadDialogProps) {
   const api = useApi();
+  const desktop = useIsDesktop();
   const { t, i18n } = useTranslation('browser');
   const [dir, setDir] = useState(lastDownloadDir);
   const [touched, setTouched] = useState(false);
@@ -90,6 +92,23 @@ export function DownloadDialog({
           aria-describedby={`${fieldId}-hint`}
           onChange={(event) => setDir(event.target.value)}
         />
+        {desktop ? (
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              const current = dir.trim();
+              api['app.pickFolder'](current === '' ? {} : { defaultPath: current }).then(
+                ({ path }) => {
+                  if (path !== null) setDir(path);
+                },
+                () => undefined,
+              );
+            }}
+          >
+            {t('download.choose')}
+          </button>
+        ) : null}
         <p
           id={`${fieldId}-hint`}
           className={touched && problem !== null ? 'browser-field-error' : 'browser-hint'}
