@@ -75,7 +75,11 @@ function fakeElectron(userData: string) {
     app,
     BrowserWindow: FakeWindow,
     Tray: FakeTray,
-    dialog: { showMessageBox: vi.fn(), showErrorBox: vi.fn() },
+    dialog: {
+      showMessageBox: vi.fn(),
+      showErrorBox: vi.fn(),
+      showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/home/me/Pictures'] })),
+    },
     ipcMain: {
       handlers,
       handle: vi.fn((channel: string, handler: Handler) => handlers.set(channel, handler)),
@@ -98,7 +102,7 @@ function fakeElectron(userData: string) {
         webRequest: { onHeadersReceived: vi.fn() },
       },
     },
-    shell: { openExternal: vi.fn(async () => undefined) },
+    shell: { openExternal: vi.fn(async () => undefined), showItemInFolder: vi.fn() },
   };
 }
 
@@ -165,6 +169,20 @@ describe('main.ts wiring', () => {
       error: { code: 'unauthorized' },
     });
     FakeWindow.all.pop();
+  });
+
+  it("answers app.pickFolder and app.showInFolder with Electron's dialog and shell", async () => {
+    await expect(
+      call({ method: 'app.pickFolder', params: { defaultPath: '/home/me' } }),
+    ).resolves.toMatchObject({ ok: true, value: { path: '/home/me/Pictures' } });
+    expect(electron.dialog.showOpenDialog).toHaveBeenCalledWith(window(), {
+      properties: ['openDirectory', 'createDirectory'],
+      defaultPath: '/home/me',
+    });
+    await expect(
+      call({ method: 'app.showInFolder', params: { path: userData } }),
+    ).resolves.toMatchObject({ ok: true });
+    expect(electron.shell.showItemInFolder).toHaveBeenCalledWith(userData);
   });
 
   it('sends service events to the window and shows the status in the tray', async () => {
