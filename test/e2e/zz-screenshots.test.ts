@@ -97,8 +97,12 @@ beforeAll(async () => {
   await waitFor(
     () => app.call('app.status', {}),
     (status) =>
-      status.counts.failed === 1 && status.counts.active === 0 && status.counts.queued === 0,
-    { what: 'the refused upload to fail' },
+      status.counts.failed === 1 &&
+      status.counts.active === 0 &&
+      status.counts.queued === 0 &&
+      // Speeds are over a sliding window: wait until it has emptied, so none is shown.
+      status.uploadBytesPerSecond === 0,
+    { what: 'the refused upload to fail and the speeds to settle' },
   );
   // Its notification comes once the failures of 2 s are gathered: before the first page
   // opens, so no screenshot has the toast over it.
