@@ -36,7 +36,18 @@ export function StatusView() {
   const { navigate } = useNavigation();
 
   const pairs = useQuery({ queryKey: PAIRS_QUERY_KEY, queryFn: () => api['pairs.list']({}) });
-  const app = useQuery({ queryKey: APP_STATUS_QUERY_KEY, queryFn: () => api['app.status']({}) });
+  const app = useQuery({
+    queryKey: APP_STATUS_QUERY_KEY,
+    queryFn: () => api['app.status']({}),
+    // Speeds in app.status are a moment's; until progress events take over (they stop once
+    // the speeds reach 0), ask again so a speed read just as transfers ended falls to 0.
+    refetchInterval: (query) => {
+      const data = query.state.data;
+      return data !== undefined && data.uploadBytesPerSecond + data.downloadBytesPerSecond > 0
+        ? 2000
+        : false;
+    },
+  });
 
   useEvent('pairs.statusChanged', (status) =>
     queryClient.setQueryData<PairsData>(PAIRS_QUERY_KEY, (data) => upsertPair(data, status)),

@@ -181,6 +181,24 @@ describe('StatusView', () => {
     expect(screen.getByTestId('speed-download')).toHaveTextContent('512 byte/s');
   });
 
+  it('asks again while the status reports a speed, so one read as transfers end falls to 0', async () => {
+    let speed = 2048;
+    const fake = createFakeApi({
+      'pairs.list': async () => ({ pairs: [] }),
+      'app.status': async () => appStatus({ uploadBytesPerSecond: speed }),
+    });
+    renderWithProviders(<StatusView />, { api: fake.api });
+    await waitFor(() => expect(screen.getByTestId('speed-upload')).toHaveTextContent('2 kB/s'));
+    speed = 0;
+    await waitFor(() => expect(screen.getByTestId('speed-upload')).toHaveTextContent('0 byte/s'), {
+      timeout: 5000,
+    });
+    const calls = fake.calls['app.status'].mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // At 0 it stops asking.
+    expect(fake.calls['app.status'].mock.calls.length).toBe(calls);
+  });
+
   it('speaks Chinese', async () => {
     const fake = createFakeApi({
       'pairs.list': async () => ({ pairs: [pairStatus(1)] }),
