@@ -40,6 +40,7 @@ import { ObjectRow, PlaceholderRow, ROW_HEIGHT, rowDomId, type PointerMode } fro
 import { ShareDialog } from './share-dialog.js';
 import { nextOrder, SORT_FIELDS, sortRows, type SortField, type SortOrder } from './sort.js';
 import { objectsQueryRoot, useObjectPages, type BrowserRow } from './use-object-pages.js';
+import { navigationTarget } from '../../components/list-keys.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 100;
@@ -215,25 +216,13 @@ export function ObjectList({
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.target !== event.currentTarget) return;
     const extend = event.shiftKey;
+    const target = navigationTarget(event.key, active, count, PAGE_STEP);
+    if (target !== undefined) {
+      event.preventDefault();
+      moveTo(target, extend);
+      return;
+    }
     switch (event.key) {
-      case 'ArrowDown':
-        moveTo(active + 1, extend);
-        break;
-      case 'ArrowUp':
-        moveTo(active - 1, extend);
-        break;
-      case 'PageDown':
-        moveTo(active + PAGE_STEP, extend);
-        break;
-      case 'PageUp':
-        moveTo(active - PAGE_STEP, extend);
-        break;
-      case 'Home':
-        moveTo(0, extend);
-        break;
-      case 'End':
-        moveTo(count - 1, extend);
-        break;
       case ' ':
         onPointerSelect(active, 'toggle');
         break;

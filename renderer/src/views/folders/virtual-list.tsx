@@ -14,10 +14,10 @@ import {
   type KeyboardEvent,
   type ReactNode,
 } from 'react';
+import { navigationTarget } from '../../components/list-keys.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 30;
-const PAGE_STEP = 10;
 
 export interface VirtualListProps<T> {
   items: readonly T[];
@@ -138,15 +138,7 @@ export function VirtualList<T>({
       }
       return;
     }
-    const keys: Record<string, number> = {
-      ArrowDown: current + 1,
-      ArrowUp: current - 1,
-      PageDown: current + PAGE_STEP,
-      PageUp: current - PAGE_STEP,
-      Home: 0,
-      End: count - 1,
-    };
-    const target = keys[event.key];
+    const target = navigationTarget(event.key, current, count);
     if (target === undefined) return;
     event.preventDefault();
     moveTo(target);

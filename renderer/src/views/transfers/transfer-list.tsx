@@ -21,10 +21,10 @@ import { TransferDetails } from './transfer-details.js';
 import { PlaceholderRow, ROW_HEIGHT, rowDomId, TransferRow } from './transfer-row.js';
 import { type TransferTab, useTransferPages } from './use-transfer-pages.js';
 import { useIsDesktop } from '../../api/use-app-info.js';
+import { navigationTarget } from '../../components/list-keys.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 50;
-const PAGE_STEP = 10;
 
 export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy: string }) {
   const api = useApi();
@@ -186,25 +186,13 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.target !== event.currentTarget) return;
     const extend = event.shiftKey;
+    const target = navigationTarget(event.key, active, count);
+    if (target !== undefined) {
+      event.preventDefault();
+      moveTo(target, extend);
+      return;
+    }
     switch (event.key) {
-      case 'ArrowDown':
-        moveTo(active + 1, extend);
-        break;
-      case 'ArrowUp':
-        moveTo(active - 1, extend);
-        break;
-      case 'PageDown':
-        moveTo(active + PAGE_STEP, extend);
-        break;
-      case 'PageUp':
-        moveTo(active - PAGE_STEP, extend);
-        break;
-      case 'Home':
-        moveTo(0, extend);
-        break;
-      case 'End':
-        moveTo(count - 1, extend);
-        break;
       case ' ':
         onPointerSelect(active, 'toggle');
         break;
