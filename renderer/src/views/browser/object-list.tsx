@@ -7,7 +7,6 @@
  * dropping files or folders on it to upload them here.
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import {
   useCallback,
   useEffect,
@@ -41,6 +40,7 @@ import { ShareDialog } from './share-dialog.js';
 import { nextOrder, SORT_FIELDS, sortRows, type SortField, type SortOrder } from './sort.js';
 import { objectsQueryRoot, useObjectPages, type BrowserRow } from './use-object-pages.js';
 import { navigationTarget } from '../../components/list-keys.js';
+import { useListVirtualizer } from '../../components/use-list-virtualizer.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 100;
@@ -102,28 +102,14 @@ export function ObjectList({
   const count = hasNextPage ? rows.length + 1 : rows.length;
   const active = Math.min(activeIndex, Math.max(0, count - 1));
 
-  const virtualizer = useVirtualizer({
-    // React 19 batches the scroll updates itself; flushSync from a scroll handler only
-    // warns ("flushSync was called from inside a lifecycle method").
-    useFlushSync: false,
+  const virtualizer = useListVirtualizer({
+    scrollRef,
+    rows,
     count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    rowHeight: ROW_HEIGHT,
     overscan: 10,
-    rangeExtractor: useCallback(
-      (range: Range) => {
-        const indexes = defaultRangeExtractor(range);
-        if (active < range.count && !indexes.includes(active)) {
-          indexes.push(active);
-          indexes.sort((a, b) => a - b);
-        }
-        return indexes;
-      },
-      [active],
-    ),
-    // Rebuilt only when the rows change: the virtualizer recomputes every row's measurement
-    // whenever this function is a new one (it was, on every render).
-    getItemKey: useCallback((index: number) => rows[index]?.key ?? `placeholder-${index}`, [rows]),
+    active,
+    keyOf: (row) => row.key,
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? -1;

@@ -4,17 +4,9 @@
  * view, and the keyboard moves between rows (arrows, Page Up/Down, Home, End) with a roving
  * tab stop, so one Tab enters the list and the next leaves it.
  */
-import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
-import {
-  useCallback,
-  useEffect,
-  useId,
-  useRef,
-  useState,
-  type KeyboardEvent,
-  type ReactNode,
-} from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { navigationTarget } from '../../components/list-keys.js';
+import { useListVirtualizer } from '../../components/use-list-virtualizer.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 30;
@@ -65,42 +57,18 @@ export function VirtualList<T>({
   const focusTarget = useRef<number | null>(null);
   const itemsRef = useRef(items);
   itemsRef.current = items;
-  // Callers pass an inline itemKey: read it through a ref so getItemKey changes with the items only.
-  const itemKeyRef = useRef(itemKey);
-  itemKeyRef.current = itemKey;
 
   const count = hasNextPage ? Math.max(total ?? 0, items.length + 1) : items.length;
   const current = Math.min(active, Math.max(0, count - 1));
 
-  const virtualizer = useVirtualizer({
-    // React 19 batches the scroll updates itself; flushSync from a scroll handler only
-    // warns ("flushSync was called from inside a lifecycle method").
-    useFlushSync: false,
+  const virtualizer = useListVirtualizer({
+    scrollRef,
+    rows: items,
     count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => rowHeight,
+    rowHeight,
     overscan: 6,
-    // The row holding the tab stop stays rendered, so focus is never lost by scrolling.
-    rangeExtractor: useCallback(
-      (range: Range) => {
-        const indexes = defaultRangeExtractor(range);
-        if (current < range.count && !indexes.includes(current)) {
-          indexes.push(current);
-          indexes.sort((a, b) => a - b);
-        }
-        return indexes;
-      },
-      [current],
-    ),
-    // Rebuilt only when the rows change: the virtualizer recomputes every row's measurement
-    // whenever this function is a new one (it was, on every render).
-    getItemKey: useCallback(
-      (index: number) => {
-        const item = items[index];
-        return item === undefined ? `placeholder-${index}` : itemKeyRef.current(item);
-      },
-      [items],
-    ),
+    active: current,
+    keyOf: itemKey,
   });
   const virtualItems = virtualizer.getVirtualItems();
   const lastIndex = virtualItems.at(-1)?.index ?? -1;

@@ -5,7 +5,6 @@
  * Escape) with the active row announced through aria-activedescendant.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TransferDto } from '../../../../shared/contract/index.js';
@@ -22,6 +21,7 @@ import { PlaceholderRow, ROW_HEIGHT, rowDomId, TransferRow } from './transfer-ro
 import { type TransferTab, useTransferPages } from './use-transfer-pages.js';
 import { useIsDesktop } from '../../api/use-app-info.js';
 import { navigationTarget } from '../../components/list-keys.js';
+import { useListVirtualizer } from '../../components/use-list-virtualizer.js';
 
 /** Start loading the next page when this many loaded rows are left below the window. */
 const PREFETCH_ROWS = 50;
@@ -47,35 +47,14 @@ export function TransferList({ tab, labelledBy }: { tab: TransferTab; labelledBy
   // Keep the active row inside what exists.
   const active = Math.min(activeIndex, Math.max(0, count - 1));
 
-  const virtualizer = useVirtualizer({
-    // React 19 batches the scroll updates itself; flushSync from a scroll handler only
-    // warns ("flushSync was called from inside a lifecycle method").
-    useFlushSync: false,
+  const virtualizer = useListVirtualizer({
+    scrollRef,
+    rows,
     count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    rowHeight: ROW_HEIGHT,
     overscan: 8,
-    // The active row stays rendered even when scrolled away: aria-activedescendant needs it.
-    rangeExtractor: useCallback(
-      (range: Range) => {
-        const indexes = defaultRangeExtractor(range);
-        if (active < range.count && !indexes.includes(active)) {
-          indexes.push(active);
-          indexes.sort((a, b) => a - b);
-        }
-        return indexes;
-      },
-      [active],
-    ),
-    // Rebuilt only when the rows change: the virtualizer recomputes every row's measurement
-    // whenever this function is a new one (it was, on every render).
-    getItemKey: useCallback(
-      (index: number) => {
-        const job = rows[index];
-        return job === undefined ? `placeholder-${index}` : jobKey(job.accountId, job.id);
-      },
-      [rows],
-    ),
+    active,
+    keyOf: (job) => jobKey(job.accountId, job.id),
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? -1;
