@@ -57,7 +57,9 @@ describe('DeleteConfirmations', () => {
       [{ ...scope, accountId: 2 }, token],
       [scope, `v1.${expiry}.${Number(count) + 1}.${mac}`],
       [scope, `v1.${Number(expiry) + 60_000}.${count}.${mac}`],
-      [scope, `v1.${expiry}.${count}.${mac!.slice(0, -1)}${mac!.endsWith('A') ? 'B' : 'A'}`],
+      // The first character: the last one of base64url carries bits the decoder drops, so
+      // changing it can leave the same MAC (it did, one run in about 64).
+      [scope, `v1.${expiry}.${count}.${mac!.startsWith('A') ? 'B' : 'A'}${mac!.slice(1)}`],
       [scope, 'garbage'],
       [scope, `v2.${expiry}.${count}.${mac}`],
     ];
