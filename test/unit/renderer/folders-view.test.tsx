@@ -148,6 +148,10 @@ describe('FoldersView', () => {
     expect(screen.getByTestId('pair-card-300')).toHaveTextContent(
       'oss://photos-bucket/backup-300/',
     );
+    // An idle pair with nothing pending says "Up to date" once (its badge), not twice.
+    const card = screen.getByTestId('pair-card-1');
+    expect(card.textContent?.match(/Up to date/g)).toHaveLength(1);
+    expect(card).toHaveTextContent('Waiting to syncNone');
   });
 
   it('adds a pair with the chosen values after checking the path', async () => {

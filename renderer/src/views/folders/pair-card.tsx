@@ -89,7 +89,7 @@ export function PairCard({ status, onStatus, onRemoved }: PairCardProps) {
           <dt>{t('card.pending')}</dt>
           <dd>
             {counters.filesPending === 0
-              ? t('status:pairs.upToDate')
+              ? t('card.nothingPending')
               : t('status:pairs.pending', {
                   files: formatCount(counters.filesPending, locale),
                   bytes: formatBytes(counters.bytesPending, locale),
