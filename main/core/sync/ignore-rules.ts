@@ -286,7 +286,9 @@ export class IgnoreRules implements IgnoreMatcher {
     if (path === '') return this.rootFolder();
     const cached = this.folders.get(path);
     if (cached) return cached;
-    const slash = path.lastIndexOf('/', path.length - 2);
+    // '/' alone (a key with an empty first segment, `prefix//x`, from another tool) has no
+    // parent separator: lastIndexOf(.., -1) would find its own '/' and recurse forever.
+    const slash = path.length < 2 ? -1 : path.lastIndexOf('/', path.length - 2);
     const parent = this.folderAt(slash < 0 ? '' : path.slice(0, slash + 1));
     const name = path.slice(slash + 1, -1);
     const folder = this.childFolder(parent, name, this.fsName(parent, name));
