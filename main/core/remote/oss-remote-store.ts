@@ -576,6 +576,15 @@ export class OssRemoteStore implements RemoteStore, RemoteCatalog {
           { subject: key },
         );
       }
+      // URL rules resolve '.' and '..' path segments before the request goes out, so the
+      // signed key and the one OSS receives differ (it answered SignatureDoesNotMatch, which
+      // told the user their secret was wrong). Such keys come only from other tools.
+      if (hasDotSegment(key))
+        throw new CoreError(
+          'invalid-request',
+          `The object key ${JSON.stringify(key.slice(0, 200))} has a "." or ".." segment, which OSSync cannot send to OSS unchanged (the request would name another key). Rename or delete it with a tool that sends keys as they are, such as ossutil.`,
+          { subject: key },
+        );
     }
     return key === undefined ? { op, bucket } : { op, bucket, key };
   }
@@ -589,6 +598,12 @@ export class OssRemoteStore implements RemoteStore, RemoteCatalog {
   private transferTimeout(size: number): number {
     return this.baseTimeoutMs + Math.ceil((size / this.minBytesPerSecond) * 1000);
   }
+}
+
+/** Whether a key has a path segment that is exactly '.' or '..'. */
+function hasDotSegment(key: string): boolean {
+  if (!key.includes('.')) return false;
+  return key.split('/').some((segment) => segment === '.' || segment === '..');
 }
 
 /**
