@@ -1,0 +1,797 @@
+/**
+ * Hostile input corpus, names, keys and listings half (issue 7): local names and object keys
+ * that other tools, other platforms or a malicious bucket writer could produce, each taken
+ * through the paths a user takes: a folder pair syncing (mirror mode: the mode that can
+ * delete), the Browser's download and listing through the service contract, and where this
+ * machine cannot be the other platform, core's local-paths rules for Windows.
+ *
+ * Every case is a row: an id, the input, and the expected outcome in words. Each row's test
+ * checks that outcome; the describe's last checks prove that no data was lost anywhere: local
+ * files unchanged (by raw name and CRC64), objects unchanged unless the row says otherwise,
+ * no download temp file left, nothing written beside the sync root or the download folder,
+ * and a second sync sends no write.
+ *
+ * One local OSS server for the file; one sync world per describe, one service for the
+ * Browser rows.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createService, type Service } from '../../main/core/service/service.js';
+import type { StoredIssue } from '../../main/core/db/sync-store.js';
+import {
+  ContractError,
+  type MethodName,
+  type Params,
+  type Result,
+} from '../../shared/contract/index.js';
+import { oracleCrc64, tempFilesUnder, waitUntil } from '../helpers/engine.js';
+import { startLocalOss, type LocalOss } from '../helpers/osslocal.js';
+import { MemorySecretStore, localAccountParams } from '../helpers/service.js';
+import { BUCKET, startSyncWorld, type SyncWorld } from '../helpers/sync.js';
+import {
+  findTree,
+  makeDeepChain,
+  objectsUnder,
+  putRawKey,
+  rawTree,
+  removeDeep,
+} from './helpers/hostile-names-fixtures.js';
+
+/** One case of the corpus: what goes in, what must come out, and the check of it. */
+interface Row {
+  id: string;
+  input: string;
+  expected: string;
+  check: () => void | Promise<void>;
+}
+
+const NFC = 'caf\u00e9.txt';
+const NFD = 'cafe\u0301.txt';
+const utf8 = (text: string): number => Buffer.byteLength(text);
+
+/** A pair-relative path whose key (`prefix` + path) is exactly `total` UTF-8 bytes. */
+function pathOfKeyBytes(prefix: string, head: string, total: number): string {
+  let rel = head;
+  while (utf8(prefix) + utf8(rel) + 250 < total) rel += `${'x'.repeat(200)}/`;
+  const rest = total - utf8(prefix) - utf8(rel);
+  return rel + 'f'.repeat(rest);
+}
+
+let oss: LocalOss;
+
+beforeAll(async () => {
+  oss = await startLocalOss();
+});
+afterAll(async () => {
+  await oss?.close();
+});
+
+function issuesOf(world: SyncWorld): StoredIssue[] {
+  return world.runtime.sync.issuesPage(world.pair.id, undefined, 10_000);
+}
+
+// ---------------------------------------------------------------------------------------
+// Going up: hostile local names in a mirror pair.
+// ---------------------------------------------------------------------------------------
+
+describe('going up: hostile local names in a mirror pair', () => {
+  const PREFIX = 'up/';
+  const files: Record<string, string> = {
+    [NFC]: 'nfc alone',
+    [`nfd/${NFD}`]: 'nfd alone',
+    [`both/${NFC}`]: 'both: the nfc one',
+    [`both/${NFD}`]: 'both: the nfd one',
+    'emoji/\u{1F469}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466} family \u{1F600}.txt': 'emoji',
+    'rtl/\u05e9\u05dc\u05d5\u05dd \u0639\u0631\u0628\u064a.txt': 'rtl',
+    'rtl/\u202Egnp.exe': 'rtl override',
+    'zw/a\u200Bb\u200Cc\u200Dd\uFEFF.txt': 'zero width',
+    'win/back\\slash.txt': 'backslash',
+    'win/c:d.txt': 'colon',
+    'win/star*.txt': 'star',
+    'win/q?.txt': 'question',
+    'win/"quote".txt': 'quote',
+    'win/<lt>gt.txt': 'angles',
+    'win/pipe|.txt': 'pipe',
+    'ctl/line\nbreak.txt': 'newline',
+    'ctl/tab\there.txt': 'tab',
+    'ctl/ok.txt': 'beside the control names',
+    'sp/ lead.txt': 'leading space',
+    'sp/trail.txt ': 'trailing space',
+    'sp/dots...': 'trailing dots',
+    'sp/dir. /in.txt': 'folder ending in dot and space',
+    'res/CON': 'con',
+    'res/nul.txt': 'nul',
+    'res/COM1': 'com1',
+    'res/AUX.tar.gz': 'aux',
+    [`long/${'\u00e9'.repeat(126)}abc`]: '255 bytes',
+    [pathOfKeyBytes(PREFIX, 'k1023/', 1023)]: 'key of 1023 bytes',
+    [pathOfKeyBytes(PREFIX, 'k1024/', 1024)]: 'key of 1024 bytes',
+    'k1024/ok.txt': 'beside the long key',
+    [`deep/${'d/'.repeat(150)}f.txt`]: 'deep',
+    'case/Photo.JPG': 'upper',
+    'case/photo.jpg': 'lower',
+    'clash/a': 'a file where someone has a/b',
+  };
+  const LONG_NAME = `${'n'.repeat(250)}`;
+  let world: SyncWorld;
+  let before: Map<string, string>;
+  let deepBefore: string[];
+  let deepPathBytes: number;
+  let bucketBefore: Map<string, string>;
+  let firstIssues: StoredIssue[];
+  let firstObjects: Map<string, string>;
+
+  /** CRC64 of the object at `key` (prefix added), or undefined if there is none. */
+  async function crcOf(rel: string): Promise<string | undefined> {
+    const body = await world.client.get(PREFIX + rel).catch((error: { code?: string }) => {
+      if (error.code === 'NoSuchKey') return undefined;
+      throw error;
+    });
+    return body === undefined ? undefined : oracleCrc64(body.content as Buffer);
+  }
+  const crc = (text: string): string => oracleCrc64(Buffer.from(text));
+  const issueAt = (rel: string): StoredIssue | undefined =>
+    firstIssues.find((issue) => issue.path === rel);
+
+  beforeAll(async () => {
+    world = await startSyncWorld({ oss, files, pair: { prefix: PREFIX, mode: 'mirror' } });
+    // Someone else's object under a name the pair's file `clash/a` is the folder of.
+    await world.client.put(`${PREFIX}clash/a/b`, Buffer.from('someone else'));
+    deepPathBytes = makeDeepChain(path.join(world.root), LONG_NAME, 20, 'bottom.txt', 'deep');
+    before = rawTree(world.root, [LONG_NAME]);
+    deepBefore = findTree(path.join(world.root, LONG_NAME));
+    bucketBefore = await objectsUnder(world.client, '');
+    const status = await world.sync();
+    expect(status.state).toBe('idle');
+    firstIssues = issuesOf(world);
+    firstObjects = await objectsUnder(world.client, PREFIX);
+  });
+  afterAll(async () => {
+    if (world) {
+      removeDeep(path.join(world.root, LONG_NAME));
+      await world.close();
+    }
+  });
+
+  const rows: Row[] = [
+    {
+      id: 'U01',
+      input: `local file \`${NFC}\` (NFC)`,
+      expected: 'uploaded as key `café.txt` in NFC, same bytes',
+      check: async () => expect(await crcOf(NFC)).toBe(crc('nfc alone')),
+    },
+    {
+      id: 'U02',
+      input: 'local file `nfd/café.txt` whose name on disk is NFD (as macOS writes it)',
+      expected:
+        'uploaded as key `nfd/café.txt` in NFC; the local name stays NFD; a second sync changes nothing',
+      check: async () => {
+        expect(await crcOf(`nfd/${NFC}`)).toBe(crc('nfd alone'));
+        expect(firstObjects.has(`${PREFIX}nfd/${NFD}`)).toBe(false);
+        expect(readdirSync(path.join(world.root, 'nfd'))).toEqual([NFD]);
+      },
+    },
+    {
+      id: 'U03',
+      input: '`both/café.txt` in NFC and in NFD, side by side on disk',
+      expected:
+        'the NFC file is uploaded as `both/café.txt`; the NFD one is not synced and an invalid-name issue names both spellings and says to rename one; neither file is touched',
+      check: async () => {
+        expect(await crcOf(`both/${NFC}`)).toBe(crc('both: the nfc one'));
+        expect(firstObjects.has(`${PREFIX}both/${NFD}`)).toBe(false);
+        const issue = issueAt(`both/${NFC}`);
+        expect(issue?.code).toBe('invalid-name');
+        expect(issue?.message).toContain(JSON.stringify(`both/${NFD}`));
+        expect(issue?.message).toContain('Rename one of them');
+      },
+    },
+    {
+      id: 'U04',
+      input: 'emoji with zero-width joiners: `emoji/👩‍👩‍👧‍👦 family 😀.txt`',
+      expected: 'uploaded under exactly that key (the joiners kept)',
+      check: async () =>
+        expect(
+          await crcOf(
+            'emoji/\u{1F469}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466} family \u{1F600}.txt',
+          ),
+        ).toBe(crc('emoji')),
+    },
+    {
+      id: 'U05',
+      input:
+        'right-to-left names: Hebrew and Arabic, and `\\u202Egnp.exe` (a right-to-left override)',
+      expected:
+        'uploaded under exactly those keys; the override character is kept, not interpreted',
+      check: async () => {
+        expect(await crcOf('rtl/\u05e9\u05dc\u05d5\u05dd \u0639\u0631\u0628\u064a.txt')).toBe(
+          crc('rtl'),
+        );
+        expect(await crcOf('rtl/\u202Egnp.exe')).toBe(crc('rtl override'));
+      },
+    },
+    {
+      id: 'U06',
+      input: 'zero-width characters: `zw/a\\u200Bb\\u200Cc\\u200Dd\\uFEFF.txt`',
+      expected: 'uploaded under exactly that key (nothing stripped)',
+      check: async () =>
+        expect(await crcOf('zw/a\u200Bb\u200Cc\u200Dd\uFEFF.txt')).toBe(crc('zero width')),
+    },
+    {
+      id: 'U07',
+      input:
+        'names legal on Linux, forbidden on Windows: `back\\slash.txt`, `c:d.txt`, `star*.txt`, `q?.txt`, `"quote".txt`, `<lt>gt.txt`, `pipe|.txt`',
+      expected: 'each uploaded under its own name as the key (the key keeps the backslash)',
+      check: async () => {
+        for (const [name, content] of [
+          ['back\\slash.txt', 'backslash'],
+          ['c:d.txt', 'colon'],
+          ['star*.txt', 'star'],
+          ['q?.txt', 'question'],
+          ['"quote".txt', 'quote'],
+          ['<lt>gt.txt', 'angles'],
+          ['pipe|.txt', 'pipe'],
+        ] as const)
+          expect(await crcOf(`win/${name}`), name).toBe(crc(content));
+      },
+    },
+    {
+      id: 'U08',
+      input: 'names with a newline and a tab: `ctl/line\\nbreak.txt`, `ctl/tab\\there.txt`',
+      expected:
+        'not uploaded; an invalid-name issue for each names the path, the control character (LF, TAB) and says to rename or ignore it; `ctl/ok.txt` beside them syncs',
+      check: async () => {
+        for (const [rel, what] of [
+          ['ctl/line\nbreak.txt', 'LF (U+000A)'],
+          ['ctl/tab\there.txt', 'TAB (U+0009)'],
+        ] as const) {
+          const issue = issueAt(rel);
+          expect(issue?.code, rel).toBe('invalid-name');
+          expect(issue?.message).toContain(JSON.stringify(rel));
+          expect(issue?.message).toContain(what);
+          expect(issue?.message).toContain('Rename it, or add it to the ignore patterns');
+          expect(await crcOf(rel)).toBeUndefined();
+        }
+        expect(await crcOf('ctl/ok.txt')).toBe(crc('beside the control names'));
+      },
+    },
+    {
+      id: 'U09',
+      input:
+        'leading and trailing spaces and dots: `sp/ lead.txt`, `sp/trail.txt `, `sp/dots...`, folder `sp/dir. /`',
+      expected: 'uploaded under exactly those keys (spaces and dots kept)',
+      check: async () => {
+        expect(await crcOf('sp/ lead.txt')).toBe(crc('leading space'));
+        expect(await crcOf('sp/trail.txt ')).toBe(crc('trailing space'));
+        expect(await crcOf('sp/dots...')).toBe(crc('trailing dots'));
+        expect(await crcOf('sp/dir. /in.txt')).toBe(crc('folder ending in dot and space'));
+      },
+    },
+    {
+      id: 'U10',
+      input:
+        'Windows-reserved names as local files on Linux: `CON`, `nul.txt`, `COM1`, `AUX.tar.gz`',
+      expected:
+        'uploaded under those keys (legal on Linux; a download of them is refused, see D12)',
+      check: async () => {
+        for (const [name, content] of [
+          ['CON', 'con'],
+          ['nul.txt', 'nul'],
+          ['COM1', 'com1'],
+          ['AUX.tar.gz', 'aux'],
+        ] as const)
+          expect(await crcOf(`res/${name}`), name).toBe(crc(content));
+      },
+    },
+    {
+      id: 'U11',
+      input: 'a 255-byte name of two-byte characters (`é`×126 + `abc`)',
+      expected: 'uploaded under that key',
+      check: async () => {
+        const name = `${'\u00e9'.repeat(126)}abc`;
+        expect(utf8(name)).toBe(255);
+        expect(await crcOf(`long/${name}`)).toBe(crc('255 bytes'));
+      },
+    },
+    {
+      id: 'U12',
+      input: 'files whose keys would be exactly 1023 and 1024 bytes',
+      expected:
+        '1023: uploaded; 1024: not uploaded, an invalid-name issue names the path, says 1024 bytes and the 1023 limit and what to do; its sibling syncs',
+      check: async () => {
+        const ok = pathOfKeyBytes(PREFIX, 'k1023/', 1023);
+        const over = pathOfKeyBytes(PREFIX, 'k1024/', 1024);
+        expect(utf8(PREFIX + ok)).toBe(1023);
+        expect(utf8(PREFIX + over)).toBe(1024);
+        expect(await crcOf(ok)).toBe(crc('key of 1023 bytes'));
+        expect(firstObjects.has(PREFIX + over)).toBe(false);
+        const issue = issueAt(over);
+        expect(issue?.code).toBe('invalid-name');
+        expect(issue?.message).toContain('would be 1024 bytes long');
+        expect(issue?.message).toContain('1023');
+        expect(issue?.message).toContain('Shorten its name');
+        expect(await crcOf('k1024/ok.txt')).toBe(crc('beside the long key'));
+      },
+    },
+    {
+      id: 'U13',
+      input: '150 nested folders (`deep/d/d/…/f.txt`)',
+      expected: 'uploaded under the full nested key',
+      check: async () => expect(await crcOf(`deep/${'d/'.repeat(150)}f.txt`)).toBe(crc('deep')),
+    },
+    {
+      id: 'U14',
+      input: `20 nested folders of 250-byte names: the leaf's path is over PATH_MAX (4096)`,
+      expected:
+        'the first folder whose keys would pass 1023 bytes is reported (invalid-name, naming it); nothing under it is read or uploaded; the pass does not fail; the tree stays as it was',
+      check: () => {
+        expect(deepPathBytes).toBeGreaterThan(4096);
+        const folder = Array.from({ length: 5 }, () => LONG_NAME).join('/');
+        const issue = issueAt(`${LONG_NAME}/${folder.slice(LONG_NAME.length + 1)}`);
+        expect(issue?.code).toBe('invalid-name');
+        expect(issue?.message).toContain('the object keys of the files in it');
+        expect([...firstObjects.keys()].filter((k) => k.includes(LONG_NAME))).toEqual([]);
+        expect(findTree(path.join(world.root, LONG_NAME))).toEqual(deepBefore);
+      },
+    },
+    {
+      id: 'U15',
+      input: 'case-only twins `case/Photo.JPG` and `case/photo.jpg` (Linux is case-sensitive)',
+      expected:
+        'two objects, one per file (OSS keys are case-sensitive too); a case-insensitive target is the Browser download, see D14',
+      check: async () => {
+        expect(await crcOf('case/Photo.JPG')).toBe(crc('upper'));
+        expect(await crcOf('case/photo.jpg')).toBe(crc('lower'));
+      },
+    },
+    {
+      id: 'U16',
+      input: 'local file `clash/a` while someone else has the object `clash/a/b`',
+      expected: '`clash/a` uploaded beside it (a key can be both); `clash/a/b` untouched',
+      check: async () => {
+        expect(await crcOf('clash/a')).toBe(crc('a file where someone has a/b'));
+        expect(firstObjects.get(`${PREFIX}clash/a/b`)).toBe(bucketBefore.get(`${PREFIX}clash/a/b`));
+      },
+    },
+  ];
+
+  for (const row of rows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
+
+  it('no data lost: the folder unchanged, nothing else in the bucket, no temp file, a second sync sends no write', async () => {
+    expect(rawTree(world.root, [LONG_NAME])).toEqual(before);
+    expect(findTree(path.join(world.root, LONG_NAME))).toEqual(deepBefore);
+    // The same names and bytes (so no temp file either), and nothing beside the root.
+    expect(readdirSync(path.dirname(world.root)).sort()).toEqual(['data', 'folder']);
+    // Exactly the files that could be synced became objects, and nothing else changed.
+    const refused = new Set([
+      `both/${NFD}`,
+      'ctl/line\nbreak.txt',
+      'ctl/tab\there.txt',
+      pathOfKeyBytes(PREFIX, 'k1024/', 1024),
+    ]);
+    const expected = Object.keys(files)
+      .filter((rel) => !refused.has(rel))
+      .map((rel) => PREFIX + rel.normalize('NFC'))
+      .concat(`${PREFIX}clash/a/b`)
+      .sort();
+    expect([...firstObjects.keys()].sort()).toEqual(expected);
+    const all = await objectsUnder(world.client, '');
+    for (const [key, etag] of bucketBefore) expect(all.get(key), key).toBe(etag);
+    world.clearRequests();
+    expect((await world.sync()).state).toBe('idle');
+    expect(world.writes()).toEqual([]);
+    expect(await objectsUnder(world.client, PREFIX)).toEqual(firstObjects);
+    expect(rawTree(world.root, [LONG_NAME])).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Coming down: hostile keys under a mirror pair's prefix, and in the Browser's download.
+// ---------------------------------------------------------------------------------------
+
+/** Awaits `promise`, which must fail with a ContractError. */
+async function refusal(promise: Promise<unknown>): Promise<ContractError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ContractError);
+  return error as ContractError;
+}
+
+describe('coming down: hostile keys under a mirror pair and in the Browser download', () => {
+  const PREFIX = 'down/';
+  const BROWSE = 'br/';
+  /** Each fixture's objects (relative keys -> content), put under the pair and the Browser. */
+  const fixtures: Record<string, Record<string, string>> = {
+    D01: { '../x': 'dotdot' },
+    D02: { 'a/../../x': 'a dotdot dotdot' },
+    D03: { '/abs': 'absolute' },
+    D04: { 'a\\..\\..\\x': 'backslashes' },
+    D05: { './x': 'dot' },
+    D06: { 'a//b': 'empty segment' },
+    D07: { '.': 'just a dot', '..': 'just two dots' },
+    D08: { '': 'the prefix itself, with content', 'f.txt': 'beside the prefix marker' },
+    D09: { 'nul\u0000x': 'nul', 'ctl\u0001x': 'control', 'lf\nx': 'newline' },
+    D10: { 'sub/': 'a folder marker with content', 'sub/in.txt': 'inside the marked folder' },
+    D11: { a: 'a file', 'a/b': 'a file inside a' },
+    D12: {
+      CON: 'con',
+      'nul.txt': 'nul',
+      COM1: 'com1',
+      'AUX.tar.gz': 'aux',
+      'dot.': 'trailing dot',
+      'space ': 'trailing space',
+    },
+    D13: { [NFC]: 'nfc key', [NFD]: 'nfd key' },
+    D14: { 'Photo.JPG': 'upper', 'photo.jpg': 'lower' },
+    D15: {
+      '\u{1F469}\u200D\u{1F469}\u200D\u{1F467} \u05e9\u05dc\u05d5\u05dd a\u200Bb.txt':
+        'emoji rtl zw',
+    },
+    D16: { 'c:d.txt': 'colon', 'star*.txt': 'star', 'q?.txt': 'q', '<a>|"b".txt': 'angles' },
+    D17: { [`${'\u00e9'.repeat(127)}a`]: '255 bytes', [`${'\u00e9'.repeat(128)}`]: '256 bytes' },
+  };
+  let world: SyncWorld;
+  let service: Service;
+  let accountId: number;
+  let work: string;
+  let pairBefore: Map<string, string>;
+  let pairAfter: Map<string, string>;
+  let pairIssues: StoredIssue[];
+  /** A contract method of the service, in process (as the desktop app's main calls it). */
+  const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
+    const fn = service.api[method] as unknown as (p: Params<M>) => Promise<Result<M>>;
+    return fn(params);
+  };
+
+  async function jobCount(): Promise<number> {
+    const runtime = await service.runtime();
+    return (runtime!.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+  }
+
+  /** Downloads the fixture's folder `br/ID/` into a fresh folder; waits for its jobs. */
+  async function download(id: string, keys = [`${BROWSE}${id}/`], allowFailures = false) {
+    const target = path.join(work, 'targets', id);
+    mkdirSync(target, { recursive: true });
+    const jobs = await jobCount();
+    const outcome = await call('objects.download', {
+      accountId,
+      bucket: BUCKET,
+      keys,
+      targetDir: target,
+    }).then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error: error as ContractError }),
+    );
+    let failed: Result<'transfers.list'>['items'] = [];
+    if (outcome.result !== undefined) {
+      const { batch, jobsQueued } = outcome.result;
+      await waitUntil(async () => {
+        const ended = await call('transfers.list', {
+          accountId,
+          states: ['failed', 'cancelled'],
+          batch,
+        });
+        failed = ended.items;
+        const done = await call('transfers.list', { accountId, states: ['done'], batch });
+        return (done.total ?? 0) + (ended.total ?? 0) === jobsQueued;
+      }, `download of ${id}`);
+    } else expect(await jobCount(), 'jobs queued by a refused download').toBe(jobs);
+    if (!allowFailures) expect(failed).toEqual([]);
+    return { ...outcome, failed, target, tree: rawTree(target) };
+  }
+
+  const crc = (text: string): string => oracleCrc64(Buffer.from(text));
+
+  beforeAll(async () => {
+    world = await startSyncWorld({
+      oss,
+      files: { 'keep.txt': 'keep' },
+      pair: { prefix: PREFIX, mode: 'mirror' },
+    });
+    for (const [id, objects] of Object.entries(fixtures))
+      for (const [rel, content] of Object.entries(objects)) {
+        await putRawKey(oss, world.client, PREFIX + rel, content);
+        await putRawKey(oss, world.client, `${BROWSE}${id}/${rel}`, content);
+      }
+    pairBefore = await objectsUnder(world.client, PREFIX);
+    const status = await world.sync();
+    expect(status.state).toBe('idle');
+    pairAfter = await objectsUnder(world.client, PREFIX);
+    pairIssues = issuesOf(world);
+    work = mkdtempSync(path.join(tmpdir(), 'ossync-hostile-'));
+    service = createService({
+      dataDir: path.join(work, 'data'),
+      secrets: new MemorySecretStore(),
+      pairRunner: { stabilityMs: 0 },
+    });
+    accountId = (await call('accounts.add', localAccountParams(oss, BUCKET))).id;
+    await call('transfers.resumeAll', {});
+  });
+  afterAll(async () => {
+    await service?.close();
+    await world?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** The pair's side of a fixture: objects unchanged, reported remote-only unless a marker. */
+  function pairLeftAlone(id: string): void {
+    for (const rel of Object.keys(fixtures[id]!)) {
+      const key = PREFIX + rel;
+      expect(pairAfter.get(key), key).toBe(pairBefore.get(key));
+      expect(pairAfter.get(key), key).toBeDefined();
+      const issues = pairIssues.filter((issue) => issue.path === rel);
+      if (rel === '' || rel.endsWith('/')) expect(issues, key).toEqual([]);
+      else {
+        expect(
+          issues.map((issue) => issue.code),
+          key,
+        ).toEqual(['remote-only']);
+        expect(issues[0]!.message).toContain('it is left alone');
+      }
+    }
+  }
+
+  /** The Browser's side: the folder download refused with `code`, naming `rel`; nothing written. */
+  async function browserRefuses(id: string, code: string, rel: string, why: string) {
+    const out = await download(id);
+    expect(out.error?.code).toBe(code);
+    expect(out.error?.subject).toBe(`${BROWSE}${id}/${rel}`);
+    expect(out.error?.message).toContain(JSON.stringify(`${BROWSE}${id}/${rel}`));
+    expect(out.error?.message).toContain(why);
+    expect(out.error?.message).toContain('Nothing was queued');
+    expect(out.tree).toEqual(new Map());
+  }
+
+  /** The Browser's side: the folder download lands exactly these files (raw names). */
+  async function browserDownloads(
+    id: string,
+    files: Record<string, string>,
+    folders: string[] = [],
+  ) {
+    const out = await download(id);
+    expect(out.error).toBeUndefined();
+    const expected = new Map<string, string>([[`${id}/`, 'dir']]);
+    for (const folder of folders) expected.set(`${id}/${folder}`, 'dir');
+    for (const [rel, content] of Object.entries(files)) expected.set(`${id}/${rel}`, crc(content));
+    expect(out.tree).toEqual(expected);
+  }
+
+  const rows: Row[] = [
+    {
+      id: 'D01',
+      input: 'key `../x` under the prefix',
+      expected:
+        'pair: left alone, reported remote-only, nothing written locally; Browser: the folder download is refused (invalid-key, the key named, "a .. segment"), nothing queued or written',
+      check: async () => {
+        pairLeftAlone('D01');
+        await browserRefuses('D01', 'invalid-key', '../x', 'has a ".." segment');
+      },
+    },
+    {
+      id: 'D02',
+      input: 'key `a/../../x`; and the same key chosen alone in the Browser',
+      expected:
+        'pair: left alone, reported remote-only; Browser folder download refused naming the key; chosen alone (it would land as `x`, inside the folder) its job fails at once, not retried, saying the key has a ".." segment OSSync cannot send and to use a tool such as ossutil (before the fix: "The AccessKey secret is wrong"); details are refused the same way; nothing written',
+      check: async () => {
+        pairLeftAlone('D02');
+        await browserRefuses('D02', 'invalid-key', 'a/../../x', 'has a ".." segment');
+        const key = `${BROWSE}D02/a/../../x`;
+        const alone = await download('D02-alone', [key], true);
+        expect(alone.result?.jobsQueued).toBe(1);
+        expect(alone.failed).toHaveLength(1);
+        expect(alone.failed[0]!.attempts).toBe(1);
+        expect(alone.failed[0]!.error?.code).toBe('invalid-request');
+        expect(alone.failed[0]!.error?.message).toContain(JSON.stringify(key));
+        expect(alone.failed[0]!.error?.message).toContain('has a "." or ".." segment');
+        expect(alone.tree).toEqual(new Map());
+        // The same for everything else the Browser does with such a key.
+        const details = await refusal(call('objects.details', { accountId, bucket: BUCKET, key }));
+        expect(details.message).toContain('has a "." or ".." segment');
+      },
+    },
+    {
+      id: 'D03',
+      input: 'key `prefix//abs` (an absolute path after the prefix)',
+      expected:
+        'pair: left alone, reported remote-only (this key made every pass fail with "Maximum call stack size exceeded" before the fix); Browser: refused, "an empty segment"',
+      check: async () => {
+        pairLeftAlone('D03');
+        await browserRefuses('D03', 'invalid-key', '/abs', 'an empty segment');
+      },
+    },
+    {
+      id: 'D04',
+      input: 'key `a\\..\\..\\x` (Windows separators)',
+      expected: 'pair: left alone, reported remote-only; Browser: refused, "contains a backslash"',
+      check: async () => {
+        pairLeftAlone('D04');
+        await browserRefuses('D04', 'invalid-key', 'a\\..\\..\\x', 'contains a backslash');
+      },
+    },
+    {
+      id: 'D05',
+      input: 'key `./x`',
+      expected: 'pair: left alone, reported remote-only; Browser: refused, "a . segment"',
+      check: async () => {
+        pairLeftAlone('D05');
+        await browserRefuses('D05', 'invalid-key', './x', 'has a "." segment');
+      },
+    },
+    {
+      id: 'D06',
+      input: 'key `a//b` (an empty segment)',
+      expected: 'pair: left alone, reported remote-only; Browser: refused, "an empty segment"',
+      check: async () => {
+        pairLeftAlone('D06');
+        await browserRefuses('D06', 'invalid-key', 'a//b', 'an empty segment');
+      },
+    },
+    {
+      id: 'D07',
+      input: 'keys `.` and `..` under the prefix',
+      expected:
+        'pair: both left alone, reported remote-only; Browser: refused at the first, naming it',
+      check: async () => {
+        pairLeftAlone('D07');
+        await browserRefuses('D07', 'invalid-key', '.', 'has a "." segment');
+      },
+    },
+    {
+      id: 'D08',
+      input: 'a key equal to the prefix itself (`prefix/`) holding 31 bytes, and `f.txt` beside it',
+      expected:
+        "pair: the marker is not a file, left alone and not reported; Browser: the marker becomes the folder and `f.txt` is downloaded into it; the marker's bytes stay in the bucket",
+      check: async () => {
+        pairLeftAlone('D08');
+        await browserDownloads('D08', { 'f.txt': 'beside the prefix marker' });
+      },
+    },
+    {
+      id: 'D09',
+      input: 'keys with NUL, U+0001 and a newline (`nul\\0x`, `ctl\\u0001x`, `lf\\nx`)',
+      expected:
+        'pair: left alone, reported remote-only; Browser: the folder download is refused naming the control character; each key chosen alone is refused too',
+      check: async () => {
+        pairLeftAlone('D09');
+        await browserRefuses('D09', 'invalid-key', 'ctl\u0001x', 'the control character U+0001');
+        for (const rel of ['nul\u0000x', 'lf\nx']) {
+          const alone = await download(`D09-${rel.length}-${rel.charCodeAt(3)}`, [
+            `${BROWSE}D09/${rel}`,
+          ]);
+          expect(alone.error, rel).toBeInstanceOf(ContractError);
+          expect(alone.error?.message).toMatch(/control character (NUL|LF)/);
+          expect(alone.tree).toEqual(new Map());
+        }
+      },
+    },
+    {
+      id: 'D10',
+      input: 'a folder marker `sub/` holding 28 bytes, and `sub/in.txt`',
+      expected:
+        "pair: the marker left alone and not reported, `sub/in.txt` reported remote-only; Browser: folder `sub/` created with `in.txt` in it; the marker's bytes stay in the bucket",
+      check: async () => {
+        pairLeftAlone('D10');
+        await browserDownloads('D10', { 'sub/in.txt': 'inside the marked folder' }, ['sub/']);
+      },
+    },
+    {
+      id: 'D11',
+      input: 'a file `a` next to `a/b` (file vs folder)',
+      expected:
+        'pair: both left alone, reported remote-only; Browser: refused (invalid-argument), naming `a/b` and saying to download them to different folders',
+      check: async () => {
+        pairLeftAlone('D11');
+        await browserRefuses(
+          'D11',
+          'invalid-argument',
+          'a/b',
+          'download them to different folders',
+        );
+      },
+    },
+    {
+      id: 'D12',
+      input:
+        'Windows-reserved and trailing dot/space keys: `CON`, `nul.txt`, `COM1`, `AUX.tar.gz`, `dot.`, `space `',
+      expected:
+        'pair: left alone, reported remote-only; Browser: refused on every platform (here Linux), naming the first in key order and why; each alone is refused too',
+      check: async () => {
+        pairLeftAlone('D12');
+        await browserRefuses('D12', 'invalid-key', 'AUX.tar.gz', 'reserved device name on Windows');
+        for (const [rel, why] of [
+          ['CON', 'reserved device name'],
+          ['nul.txt', 'reserved device name'],
+          ['COM1', 'reserved device name'],
+          ['dot.', 'ends with a dot'],
+          ['space ', 'ends with a space'],
+        ] as const) {
+          const alone = await download(`D12-${rel.trim()}`, [`${BROWSE}D12/${rel}`]);
+          expect(alone.error?.code, rel).toBe('invalid-key');
+          expect(alone.error?.message).toContain(why);
+          expect(alone.tree).toEqual(new Map());
+        }
+      },
+    },
+    {
+      id: 'D13',
+      input: '`café.txt` as two keys, NFC and NFD, both present',
+      expected:
+        "pair: both left alone, reported remote-only; Browser on Linux: two files, each under its key's exact bytes (no normalisation); see W04 for macOS",
+      check: async () => {
+        pairLeftAlone('D13');
+        await browserDownloads('D13', { [NFC]: 'nfc key', [NFD]: 'nfd key' });
+      },
+    },
+    {
+      id: 'D14',
+      input: 'case-only twins `Photo.JPG` and `photo.jpg` as keys',
+      expected:
+        'pair: both left alone, reported remote-only; Browser on Linux: two files; see W05 for case-insensitive targets',
+      check: async () => {
+        pairLeftAlone('D14');
+        await browserDownloads('D14', { 'Photo.JPG': 'upper', 'photo.jpg': 'lower' });
+      },
+    },
+    {
+      id: 'D15',
+      input: 'a key with emoji, zero-width joiners, Hebrew and a zero-width space',
+      expected:
+        'pair: left alone, reported remote-only; Browser: downloaded under exactly that name',
+      check: async () => {
+        pairLeftAlone('D15');
+        await browserDownloads('D15', fixtures.D15!);
+      },
+    },
+    {
+      id: 'D16',
+      input: 'keys with `:`, `*`, `?`, `<`, `>`, `|`, `"`',
+      expected:
+        'pair: left alone, reported remote-only; Browser on Linux: downloaded under those names (legal here); refused on Windows, see W02',
+      check: async () => {
+        pairLeftAlone('D16');
+        await browserDownloads('D16', fixtures.D16!);
+      },
+    },
+    {
+      id: 'D17',
+      input: 'a 255-byte segment (`é`×127 + `a`) and a 256-byte one (`é`×128)',
+      expected:
+        'pair: both left alone, reported remote-only; Browser: the folder is refused naming the 256-byte key ("256 bytes long", "255"); the 255-byte one alone downloads',
+      check: async () => {
+        pairLeftAlone('D17');
+        const long = '\u00e9'.repeat(128);
+        await browserRefuses(
+          'D17',
+          'invalid-key',
+          long,
+          'is 256 bytes long in UTF-8, more than the 255',
+        );
+        const ok = `${'\u00e9'.repeat(127)}a`;
+        const alone = await download('D17-alone', [`${BROWSE}D17/${ok}`]);
+        expect(alone.tree).toEqual(new Map([[ok, crc('255 bytes')]]));
+      },
+    },
+  ];
+
+  for (const row of rows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
+
+  it('no data lost: every object unchanged, the pair folder unchanged, nothing outside the download folders, no temp file, a second sync sends no write', async () => {
+    expect(await objectsUnder(world.client, PREFIX)).toEqual(new Map([...pairAfter]));
+    for (const [key, etag] of pairBefore) expect(pairAfter.get(key), key).toBe(etag);
+    expect([...pairAfter.keys()]).toEqual([...pairBefore.keys()]);
+    expect(pairAfter.has(`${PREFIX}keep.txt`)).toBe(true);
+    expect(rawTree(world.root)).toEqual(new Map([['keep.txt', crc('keep')]]));
+    expect(readdirSync(path.dirname(world.root)).sort()).toEqual(['data', 'folder']);
+    expect(readdirSync(work).sort()).toEqual(['data', 'targets']);
+    expect(existsSync(path.join(work, 'x'))).toBe(false);
+    expect(tempFilesUnder(path.join(work, 'targets'))).toEqual([]);
+    for (const entry of readdirSync(path.join(work, 'targets')))
+      expect(entry, 'a folder per row, nothing else').toMatch(/^D\d\d(-.*)?$/);
+    world.clearRequests();
+    expect((await world.sync()).state).toBe('idle');
+    expect(world.writes()).toEqual([]);
+  });
+});
