@@ -1,7 +1,7 @@
 // @ts-check
-// ESLint flat config. Besides the usual recommended rules it enforces the import rules of
-// docs/design.md ("Layout and layers") with `no-restricted-imports`, so a wrong import
-// fails `npm run lint`.
+// ESLint flat config. Besides the usual recommended rules it enforces the layer import
+// rules (the design notes' "Layout and layers"; the table in docs/architecture.md) with
+// `no-restricted-imports`, so a wrong import fails `npm run lint`.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier/flat';
@@ -189,7 +189,7 @@ function restrictedImports(layer, depth) {
   const patterns = layer.banned.map(({ regex, why }) => ({
     regex,
     caseSensitive: true,
-    message: `${why}; not in ${layer.root}/ (import rules in docs/design.md).`,
+    message: `${why}; not in ${layer.root}/ (import rules in docs/architecture.md).`,
   }));
   patterns.push({
     regex: '^(?:/|[a-zA-Z]:[\\\\/]|file:)',
@@ -200,7 +200,7 @@ function restrictedImports(layer, depth) {
     patterns.push({
       regex: relativeEscapeRegex(layer, depth),
       caseSensitive: true,
-      message: `This path leaves the layer: ${layer.rule} (import rules in docs/design.md).`,
+      message: `This path leaves the layer: ${layer.rule} (import rules in docs/architecture.md).`,
     });
   }
   return ['error', { patterns }];
