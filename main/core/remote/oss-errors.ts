@@ -77,6 +77,27 @@ const LOCAL_ERRNOS: Readonly<Record<string, ErrorCode>> = {
   EIO: 'local-io',
 };
 
+/**
+ * The RAM actions a policy must allow for an OSS operation: OSS names the operation
+ * (HeadObject, UploadPart, ...), RAM policies name actions, and several operations share one.
+ */
+const RAM_ACTIONS: Readonly<Record<string, string>> = {
+  HeadObject: 'oss:GetObject',
+  ListObjectsV2: 'oss:ListObjects',
+  InitiateMultipartUpload: 'oss:PutObject',
+  UploadPart: 'oss:PutObject',
+  CompleteMultipartUpload: 'oss:PutObject',
+  CopyObject: 'oss:PutObject (and oss:GetObject on the source)',
+  UploadPartCopy: 'oss:PutObject (and oss:GetObject on the source)',
+};
+
+function ramActionsFor(op: string): string {
+  return RAM_ACTIONS[op] ?? `oss:${op}`;
+}
+
+/** OSS's AccessDenied for a bucket reached through another region's endpoint. */
+const WRONG_ENDPOINT = /must be addressed using the specified endpoint/i;
+
 export function toCoreError(error: unknown, context: OssErrorContext): CoreError {
   if (isCoreError(error)) return error;
   const raw: RawError = typeof error === 'object' && error !== null ? error : {};
@@ -199,9 +220,14 @@ function fromOssResponse(
         `The STS security token is expired or invalid (${ossCode}): get new temporary credentials.`,
       );
     case 'AccessDenied':
+      if (ossMessage !== undefined && WRONG_ENDPOINT.test(ossMessage))
+        return make(
+          'access-denied',
+          `The bucket "${bucket ?? '?'}" is in another region than this endpoint (${shown}: it must be addressed using its own endpoint): use the endpoint of the bucket's region, shown in the bucket's overview in the OSS console.`,
+        );
       return make(
         'access-denied',
-        `Access to ${where} was denied (${shown}): the RAM policy of this AccessKey must allow oss:${op}${bucket === undefined ? '' : ` on bucket "${bucket}"`}.`,
+        `Access to ${where} was denied (${shown}): the RAM policy of this AccessKey must allow ${ramActionsFor(op)}${bucket === undefined ? '' : ` on bucket "${bucket}"`}.`,
       );
     case 'NoSuchBucket':
       return make(
@@ -264,7 +290,7 @@ function fromOssResponse(
   if (status === 403) {
     return make(
       'access-denied',
-      `Access to ${where} was denied (${shown}): the RAM policy of this AccessKey must allow oss:${op}.`,
+      `Access to ${where} was denied (${shown}): the RAM policy of this AccessKey must allow ${ramActionsFor(op)}.`,
     );
   }
   const reason = ossMessage === undefined || ossMessage === '' ? '' : `: ${firstLine(ossMessage)}`;
