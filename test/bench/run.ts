@@ -1,12 +1,27 @@
 /**
- * `npm run bench -- NAME`: runs one benchmark (or all, without a name). Progress goes to
- * stdout; the last line is one JSON object with every figure, keyed by benchmark.
+ * `npm run bench -- NAME...`: runs those benchmarks (all of them, in order, without a name).
+ * Progress goes to stdout; the last line is one JSON object with every figure, keyed by
+ * benchmark (or, for one benchmark, `{"bench": NAME, ...figures}`), each with its report
+ * `rows` (figure, measured, baseline, ratio, target, verdict, note).
+ *
+ * Then the performance report: each bench's section (rows, raw figures, when, machine, load
+ * before and after) goes into docs/performance.json and docs/performance.md is rendered from
+ * that file (test/bench/report.ts). A run of every bench rewrites the report whole; a run of
+ * some replaces only their sections. A bench that throws is recorded as failed, with its
+ * error, and the next one still runs; the command then exits 1. BENCH_REPORT=0 leaves the
+ * report alone.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runCrc64Bench } from './crc64.js';
 import { runCrc64PoolBench } from './crc64-pool.js';
+import { BENCH_INFOS } from './figures.js';
 import { runOssLocalBench } from './osslocal.js';
+import { mergeReport, readReport, renderReport, runBench, type Section } from './report.js';
+import { runScaleBench } from './scale.js';
 import { runSyncBench } from './sync.js';
-import { runTransferBench } from './transfer.js';
+import { runTransferBench, type TransferBenchOptions } from './transfer.js';
 import { runUiBench } from './ui.js';
 
 /** A benchmark's figures: numbers, plus whatever describes the setup (settings, ...). */
@@ -16,23 +31,69 @@ const BENCHES: Record<string, Bench> = {
   osslocal: runOssLocalBench,
   crc64: runCrc64Bench,
   'crc64-pool': runCrc64PoolBench,
-  transfer: runTransferBench,
+  transfer: (): Promise<Record<string, unknown>> =>
+    runTransferBench(
+      JSON.parse(process.env['BENCH_TRANSFER_OPTIONS'] ?? '{}') as TransferBenchOptions,
+    ),
   sync: (): Promise<Record<string, unknown>> => runSyncBench(),
   ui: runUiBench,
+  scale: (): Promise<Record<string, unknown>> => runScaleBench(),
 };
 
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DOCS = path.join(REPO_ROOT, 'docs');
+const REPORT_JSON = path.join(DOCS, 'performance.json');
+const REPORT_MD = path.join(DOCS, 'performance.md');
+
+const order = BENCH_INFOS.map((info) => info.name);
 const names = process.argv.slice(2);
 const unknown = names.filter((name) => !(name in BENCHES));
 if (unknown.length > 0) {
   process.stderr.write(
-    `unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(BENCHES).join(', ')}\n`,
+    `unknown benchmark ${unknown.join(', ')}; choose from: ${order.join(', ')}\n`,
   );
   process.exit(2);
 }
+const selected = names.length > 0 ? order.filter((name) => names.includes(name)) : order;
+
 const results: Record<string, Record<string, unknown>> = {};
-for (const name of names.length > 0 ? names : Object.keys(BENCHES)) {
+const sections: Section[] = [];
+for (const name of selected) {
   process.stdout.write(`== ${name}\n`);
-  results[name] = await (BENCHES[name] as Bench)();
+  const section = await runBench(
+    BENCH_INFOS.find((info) => info.name === name)!,
+    BENCHES[name] as Bench,
+    { env: process.env, repoRoot: REPO_ROOT },
+  );
+  if (section.status === 'failed') process.stdout.write(`${name} FAILED: ${section.error}\n`);
+  sections.push(section);
+  results[name] = section.raw
+    ? { ...section.raw, rows: section.rows }
+    : { error: section.error ?? 'failed' };
 }
+
+if (process.env['BENCH_REPORT'] !== '0') {
+  const report = mergeReport(readReport(REPORT_JSON), sections, {
+    full: names.length === 0,
+    now: new Date(),
+  });
+  writeFileSync(REPORT_JSON, await formatJson(report));
+  writeFileSync(REPORT_MD, renderReport(report, BENCH_INFOS));
+  process.stdout.write(`report: ${path.relative(process.cwd(), REPORT_MD)}\n`);
+}
+
 const summary = names.length === 1 ? { bench: names[0], ...results[names[0] as string] } : results;
 process.stdout.write(`${JSON.stringify(summary)}\n`);
+if (sections.some((section) => section.status === 'failed')) process.exitCode = 1;
+
+/** JSON as the repository's prettier writes it (`npm run lint` checks docs/*.json). */
+async function formatJson(value: unknown): Promise<string> {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(REPORT_JSON)) ?? {};
+    return await prettier.format(text, { ...config, parser: 'json' });
+  } catch {
+    return text;
+  }
+}

@@ -121,9 +121,11 @@ class ChildTimeout extends Error {}
  * folder under node_modules/.cache (where `node_modules` resolves), as the app ships: under
  * tsx each process and each worker thread would carry tsx's loader (about 50 MiB more RSS
  * here, and several hundred ms per worker start). Undefined: run under tsx (BENCH_SYNC_TSX=1,
- * or no esbuild).
+ * or no esbuild). `extraEntries`: other children built alongside (test/bench/scale-child.ts).
  */
-async function buildChild(): Promise<{ dir: string; entry: string } | undefined> {
+export async function buildChild(
+  extraEntries: readonly string[] = [],
+): Promise<{ dir: string; entry: string } | undefined> {
   if (process.env['BENCH_SYNC_TSX']) return undefined;
   let esbuild: typeof import('esbuild');
   try {
@@ -140,7 +142,13 @@ async function buildChild(): Promise<{ dir: string; entry: string } | undefined>
       .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
       .map((file) => path.join(REPO_ROOT, folder, file));
   await esbuild.build({
-    entryPoints: [...sources('main'), ...sources('shared'), ...sources('test/helpers'), CHILD],
+    entryPoints: [
+      ...sources('main'),
+      ...sources('shared'),
+      ...sources('test/helpers'),
+      CHILD,
+      ...extraEntries,
+    ],
     outdir: dir,
     outbase: REPO_ROOT,
     format: 'esm',
@@ -154,6 +162,11 @@ async function buildChild(): Promise<{ dir: string; entry: string } | undefined>
 
 /** The built child's entry, or undefined to run the .ts source under tsx. */
 let builtChild: string | undefined;
+
+/** Which sync-child runChild starts: the built one (buildChild's entry) or, undefined, tsx. */
+export function useBuiltChild(entry: string | undefined): void {
+  builtChild = entry;
+}
 
 function startChild(task: ChildTask): Child {
   const child = spawn(
@@ -227,7 +240,7 @@ function startChild(task: ChildTask): Child {
 }
 
 /** Runs a one-shot task in a fresh child: its one reply. */
-async function runChild<T>(task: ChildTask, timeoutMs?: number): Promise<T> {
+export async function runChild<T>(task: ChildTask, timeoutMs?: number): Promise<T> {
   const child = startChild(task);
   try {
     return await child.next<T>(timeoutMs);
