@@ -28,10 +28,13 @@ export const MiB = 1024 * KiB;
 const require = createRequire(import.meta.url);
 const oracle = require('crc64-ecma182.js') as { crc64(buff: Buffer, prev?: string): string };
 
-/** The account a runtime uses to reach `oss` (path style, V4 signatures). */
-export function accountFor(oss: LocalOss): RemoteAccount {
+/**
+ * The account a runtime uses to reach `oss` (path style, V4 signatures); `port` instead of the
+ * server's own, for a proxy in front of it.
+ */
+export function accountFor(oss: LocalOss, port = oss.server.port): RemoteAccount {
   return {
-    endpoint: `http://localhost:${oss.server.port}`,
+    endpoint: `http://localhost:${port}`,
     region: TEST_REGION,
     accessKeyId: TEST_ACCESS_KEY_ID,
     accessKeySecret: TEST_ACCESS_KEY_SECRET,
@@ -49,10 +52,12 @@ export function startEngine(options: {
   dataDir: string;
   engineOptions?: EngineOptions;
   start?: boolean;
+  /** Reach the server through this port (a proxy in front of it). */
+  port?: number;
 }): TransferRuntime {
   const runtime = createTransferRuntime({
     dataDir: options.dataDir,
-    account: accountFor(options.oss),
+    account: accountFor(options.oss, options.port),
     ...(options.engineOptions === undefined ? {} : { engine: options.engineOptions }),
   });
   if (options.start !== false) runtime.engine.start();

@@ -74,6 +74,8 @@ export async function startSyncWorld(
     runner?: Partial<RunnerOptions>;
     oss?: LocalOss;
     engine?: EngineOptions;
+    /** The runtime reaches the server through this port (a proxy in front of it). */
+    port?: number;
     /** Files written before the pair starts (path -> content). */
     files?: Record<string, string | Buffer>;
   } = {},
@@ -101,6 +103,7 @@ export async function startSyncWorld(
     oss,
     dataDir,
     ...(options.engine === undefined ? {} : { engineOptions: options.engine }),
+    ...(options.port === undefined ? {} : { port: options.port }),
   });
   const manager = new SyncManager(
     {
