@@ -193,3 +193,45 @@ export function localPathForKey(root: string, key: string, options: LocalPathOpt
     );
   return target;
 }
+
+/** Two keys that would be one local file (see sameFileTwins). */
+export interface SameFileTwins {
+  /** The local path of the first key. */
+  path: string;
+  keys: [string, string];
+  /** What makes them one file, for a message: "ignore case" or "ignore case and ...". */
+  why: string;
+}
+
+/**
+ * The first two of `targets` (local path, key) whose paths differ but name one file on
+ * `platform`'s usual file system: NTFS (Windows) ignores case, APFS and HFS+ (macOS) ignore
+ * case and Unicode normalisation (NFC/NFD); Linux file systems compare bytes, so there are
+ * none there. A download of both would write one file twice and keep only the last.
+ */
+export function sameFileTwins(
+  targets: Iterable<readonly [localPath: string, key: string]>,
+  platform: NodeJS.Platform = process.platform,
+): SameFileTwins | undefined {
+  if (platform !== 'win32' && platform !== 'darwin') return undefined;
+  const fold =
+    platform === 'win32'
+      ? (p: string) => p.toLowerCase()
+      : (p: string) => p.normalize('NFC').toLowerCase();
+  const seen = new Map<string, readonly [string, string]>();
+  for (const target of targets) {
+    const folded = fold(target[0]);
+    const other = seen.get(folded);
+    if (other !== undefined && other[0] !== target[0])
+      return {
+        path: other[0],
+        keys: [other[1], target[1]],
+        why:
+          platform === 'win32'
+            ? 'ignore case'
+            : 'ignore case and Unicode normalisation (NFC and NFD are one name)',
+      };
+    if (other === undefined) seen.set(folded, target);
+  }
+  return undefined;
+}

@@ -22,6 +22,7 @@ import {
 } from '../../../shared/contract/index.js';
 import type { NewJob } from '../db/job-types.js';
 import { isCoreError } from '../errors.js';
+import { sameFileTwins } from '../fs/local-paths.js';
 import type { ListedObject, ObjectInfo } from '../remote/remote-store.js';
 import type { TransferRuntime } from '../runtime.js';
 import { DeleteConfirmations } from './browse-confirm.js';
@@ -304,6 +305,15 @@ export function createBrowse(ctx: ServiceContext) {
           } else claim(local, object.key, object.size);
         }
       }
+      // Names that differ only in case (or, on macOS, in Unicode normalisation) are one file
+      // on Windows and macOS: the second download would silently replace the first.
+      const twins = sameFileTwins([...files].map(([local, { key }]) => [local, key] as const));
+      if (twins !== undefined)
+        throw new ContractError(
+          'invalid-argument',
+          `${shown(twins.keys[0])} and ${shown(twins.keys[1])} would both be downloaded to ${shown(twins.path)}: file names on this computer ${twins.why}. Download one of them to another folder. Nothing was queued.`,
+          { subject: twins.keys[1] },
+        );
       // A file cannot also be the folder of another file or of a folder object.
       for (const [local, { key }] of files) {
         for (let up = path.dirname(local); up.length > targetDir.length; up = path.dirname(up)) {
