@@ -135,8 +135,8 @@ export const browseMethods = {
    * is `prefix` + its name (+ its path inside a chosen folder, '/'-separated, NFC). Symlinks
    * inside folders and special files are skipped (reported in `skipped`); empty folders
    * become folder objects at once. A missing or unreadable path, a relative path or one with
-   * '..', a chosen symlink or special file, a key over 1023 bytes or two files with the same
-   * key refuses the whole call (nothing queued).
+   * '..', a chosen symlink or special file, a key over 1023 bytes, a name with a control
+   * character or two files with the same key refuses the whole call (nothing queued).
    */
   'objects.upload': {
     params: z.strictObject({

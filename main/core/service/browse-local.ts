@@ -90,7 +90,24 @@ function keyFor(prefix: string, segments: readonly string[]): string {
   return prefix + segments.map((segment) => segment.normalize('NFC')).join('/');
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_NAMES: Record<number, string> = { 9: 'TAB', 10: 'LF', 13: 'CR', 127: 'DEL' };
+
 function checkKey(key: string, localPath: string): void {
+  // As a folder pair refuses them: OSS listings cannot carry them, and no download (nor
+  // another computer's copy of the folder) could write the name back.
+  const control = CONTROL.exec(key);
+  if (control !== null) {
+    const code = control[0].charCodeAt(0);
+    const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    const name = CONTROL_NAMES[code];
+    refuse(
+      'invalid-argument',
+      `${shown(localPath)} has the control character ${name === undefined ? hex : `${name} (${hex})`} in its name, which OSS listings cannot carry and no download could write back: rename it, or leave it out.`,
+      localPath,
+    );
+  }
   if (utf8Length(key) > MAX_KEY_BYTES)
     refuse(
       'invalid-argument',
