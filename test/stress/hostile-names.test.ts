@@ -14,10 +14,11 @@
  * One local OSS server for the file; one sync world per describe, one service for the
  * Browser rows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPathForKey, sameFileTwins } from '../../main/core/fs/local-paths.js';
 import { createService, type Service } from '../../main/core/service/service.js';
 import type { StoredIssue } from '../../main/core/db/sync-store.js';
 import {
@@ -31,6 +32,8 @@ import { startLocalOss, type LocalOss } from '../helpers/osslocal.js';
 import { MemorySecretStore, localAccountParams } from '../helpers/service.js';
 import { BUCKET, startSyncWorld, type SyncWorld } from '../helpers/sync.js';
 import {
+  cloneObject,
+  dropObjects,
   findTree,
   makeDeepChain,
   objectsUnder,
@@ -432,6 +435,10 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     },
     D16: { 'c:d.txt': 'colon', 'star*.txt': 'star', 'q?.txt': 'q', '<a>|"b".txt': 'angles' },
     D17: { [`${'\u00e9'.repeat(127)}a`]: '255 bytes', [`${'\u00e9'.repeat(128)}`]: '256 bytes' },
+    D18: {
+      [`${'d/'.repeat(150)}f.txt`]: 'deep',
+      [pathOfKeyBytes('br/D18/', 'k/', 1023)]: 'a key of 1023 bytes',
+    },
   };
   let world: SyncWorld;
   let service: Service;
@@ -481,6 +488,32 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     } else expect(await jobCount(), 'jobs queued by a refused download').toBe(jobs);
     if (!allowFailures) expect(failed).toEqual([]);
     return { ...outcome, failed, target, tree: rawTree(target) };
+  }
+
+  /** A folder `name` of files to upload, under the scratch folder (not a download target). */
+  function uploadSource(name: string, files: Record<string, string>): string {
+    const dir = path.join(work, 'sources', name);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, content] of Object.entries(files))
+      writeFileSync(path.join(dir, file), content);
+    return dir;
+  }
+
+  /** objects.upload of `dir` must be refused with invalid-argument, queuing and putting nothing. */
+  async function uploadRefused(dir: string, id: string): Promise<ContractError> {
+    const jobs = await jobCount();
+    const error = await refusal(
+      call('objects.upload', {
+        accountId,
+        bucket: BUCKET,
+        prefix: `${BROWSE}${id}/`,
+        localPaths: [dir],
+      }),
+    );
+    expect(error.code).toBe('invalid-argument');
+    expect(await jobCount()).toBe(jobs);
+    expect(await objectsUnder(world.client, `${BROWSE}${id}/`)).toEqual(new Map());
+    return error;
   }
 
   const crc = (text: string): string => oracleCrc64(Buffer.from(text));
@@ -774,6 +807,143 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
         expect(alone.tree).toEqual(new Map([[ok, crc('255 bytes')]]));
       },
     },
+    {
+      id: 'P04',
+      input:
+        'the Browser paging `br/PG/` (a..f) two at a time; after page 1 (a, b): `b` (seen) and `d` (ahead) removed, `a1` (behind) and `e1` (ahead) added',
+      expected:
+        'each key shown once, in key order: c, e, e1, f after a, b; `d` not shown, `a1` not (behind the cursor); a fresh listing shows the bucket as it is now',
+      check: async () => {
+        const folder = `${BROWSE}PG/`;
+        for (const name of ['a', 'b', 'c', 'd', 'e', 'f'])
+          await world.client.put(folder + name, Buffer.from(name));
+        const seen: string[] = [];
+        let token: string | undefined;
+        let pages = 0;
+        do {
+          const page = await call('objects.list', {
+            accountId,
+            bucket: BUCKET,
+            prefix: folder,
+            pageSize: 2,
+            ...(token === undefined ? {} : { continuationToken: token }),
+          });
+          seen.push(...page.objects.map((object) => object.key.slice(folder.length)));
+          if (++pages === 1) {
+            await world.client.delete(`${folder}b`);
+            await world.client.delete(`${folder}d`);
+            await world.client.put(`${folder}a1`, Buffer.from('a1'));
+            await world.client.put(`${folder}e1`, Buffer.from('e1'));
+          }
+          token = page.nextContinuationToken ?? undefined;
+        } while (token !== undefined);
+        expect(seen).toEqual(['a', 'b', 'c', 'e', 'e1', 'f']);
+        const fresh = await call('objects.list', { accountId, bucket: BUCKET, prefix: folder });
+        expect(fresh.objects.map((object) => object.key.slice(folder.length))).toEqual([
+          'a',
+          'a1',
+          'c',
+          'e',
+          'e1',
+          'f',
+        ]);
+      },
+    },
+    {
+      id: 'D18',
+      input: 'a key 150 folders deep, and a key of exactly 1023 bytes',
+      expected:
+        'pair: left alone, reported remote-only; Browser: both downloaded to their nested paths, folders created',
+      check: async () => {
+        pairLeftAlone('D18');
+        const out = await download('D18');
+        expect(out.error).toBeUndefined();
+        const files = [...out.tree].filter(([, value]) => value !== 'dir');
+        expect(files).toEqual(
+          Object.entries(fixtures.D18!)
+            .map(([rel, content]) => [`D18/${rel}`, crc(content)])
+            .sort(([a], [b]) => (a! < b! ? -1 : 1)),
+        );
+      },
+    },
+    {
+      id: 'BU01',
+      input: 'the Browser uploading a folder holding `café.txt` in NFC and in NFD',
+      expected:
+        'refused (invalid-argument): both local paths and the one key they would share named, "upload them separately"; nothing queued, nothing in the bucket',
+      check: async () => {
+        const dir = uploadSource('u1', { [NFC]: 'nfc', [NFD]: 'nfd', 'ok.txt': 'ok' });
+        const error = await uploadRefused(dir, 'BU01');
+        expect(error.message).toContain(JSON.stringify(path.join(dir, NFC)));
+        expect(error.message).toContain(JSON.stringify(path.join(dir, NFD)));
+        expect(error.message).toContain('upload them separately');
+      },
+    },
+    {
+      id: 'BU02',
+      input:
+        'the Browser uploading a folder holding `line\\nbreak.txt`, `tab\\tx.txt` or `ctl\\u0001.txt`',
+      expected:
+        'refused (invalid-argument), as a folder pair refuses them: the path and the control character named, "rename it, or leave it out"; nothing queued (before the fix they were uploaded under keys the Browser itself then refused to download)',
+      check: async () => {
+        for (const [name, what] of [
+          ['line\nbreak.txt', 'LF (U+000A)'],
+          ['tab\tx.txt', 'TAB (U+0009)'],
+          ['ctl\u0001.txt', 'U+0001'],
+        ] as const) {
+          const dir = uploadSource(`u2-${what.slice(0, 2)}`, { [name]: 'control', 'ok.txt': 'ok' });
+          const error = await uploadRefused(dir, 'BU02');
+          expect(error.subject).toBe(path.join(dir, name));
+          expect(error.message).toContain(`the control character ${what}`);
+          expect(error.message).toContain('rename it, or leave it out');
+        }
+      },
+    },
+    {
+      id: 'BU03',
+      input:
+        'the Browser uploading a folder holding an NFD name, `CON`, `back\\slash.txt`, `trail. `, `Photo.JPG` and `photo.jpg`, and an emoji name',
+      expected:
+        'all uploaded: the NFD name under its NFC key, the others under their own names (legal on Linux; the Browser will not download `CON`, the backslash or the trailing dot and space again: D04, D12)',
+      check: async () => {
+        const files = {
+          [NFD]: 'nfd',
+          CON: 'con',
+          'back\\slash.txt': 'backslash',
+          'trail. ': 'trailing',
+          'Photo.JPG': 'upper',
+          'photo.jpg': 'lower',
+          '\u{1F600}\u200D.txt': 'emoji',
+        };
+        const dir = uploadSource('u3', files);
+        const result = await call('objects.upload', {
+          accountId,
+          bucket: BUCKET,
+          prefix: `${BROWSE}BU03/`,
+          localPaths: [dir],
+        });
+        expect(result.jobsQueued).toBe(7);
+        await waitUntil(async () => {
+          const failed = await call('transfers.list', {
+            accountId,
+            states: ['failed'],
+            batch: result.batch,
+          });
+          expect(failed.items).toEqual([]);
+          const done = await call('transfers.list', {
+            accountId,
+            states: ['done'],
+            batch: result.batch,
+          });
+          return done.total === 7;
+        }, 'the upload');
+        for (const [name, content] of Object.entries(files)) {
+          const body = await world.client.get(`${BROWSE}BU03/u3/${name.normalize('NFC')}`);
+          expect((body.content as Buffer).toString(), name).toBe(content);
+        }
+        expect((await objectsUnder(world.client, `${BROWSE}BU03/`)).size).toBe(7);
+      },
+    },
   ];
 
   for (const row of rows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
@@ -785,7 +955,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     expect(pairAfter.has(`${PREFIX}keep.txt`)).toBe(true);
     expect(rawTree(world.root)).toEqual(new Map([['keep.txt', crc('keep')]]));
     expect(readdirSync(path.dirname(world.root)).sort()).toEqual(['data', 'folder']);
-    expect(readdirSync(work).sort()).toEqual(['data', 'targets']);
+    expect(readdirSync(work).sort()).toEqual(['data', 'sources', 'targets']);
     expect(existsSync(path.join(work, 'x'))).toBe(false);
     expect(tempFilesUnder(path.join(work, 'targets'))).toEqual([]);
     for (const entry of readdirSync(path.join(work, 'targets')))
@@ -794,4 +964,292 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     expect((await world.sync()).state).toBe('idle');
     expect(world.writes()).toEqual([]);
   });
+});
+
+// ---------------------------------------------------------------------------------------
+// Listings that change while they are paged.
+// ---------------------------------------------------------------------------------------
+
+describe('a bucket listing that changes while paging', () => {
+  const PREFIX = 'page/';
+  const SEEDED = Array.from({ length: 2400 }, (_, i) => `r/${String(i).padStart(4, '0')}`);
+  const LOCAL = Array.from({ length: 10 }, (_, i) => `s/${String(i).padStart(2, '0')}`);
+  let world: SyncWorld;
+  /** What the pair's listing returned, page by page, and when the bucket was changed. */
+  const events: string[] = [];
+  let listed: string[] = [];
+  let bucketAfterPass2: Map<string, string>;
+  let writesOfPass2: { op: string; key: string | undefined }[];
+  let issuesAfterPass2: StoredIssue[];
+  let restore: () => void;
+
+  beforeAll(async () => {
+    world = await startSyncWorld({
+      oss,
+      files: Object.fromEntries(LOCAL.map((rel) => [rel, `local ${rel}`])),
+      pair: { prefix: PREFIX, mode: 'mirror' },
+    });
+    // 2,400 objects someone else wrote: three pages of 1,000 for the pair's listing.
+    await world.client.put(`${PREFIX}seed`, Buffer.from('seeded'));
+    cloneObject(
+      oss,
+      BUCKET,
+      `${PREFIX}seed`,
+      SEEDED.map((rel) => PREFIX + rel),
+    );
+    dropObjects(oss, BUCKET, [`${PREFIX}seed`]);
+    expect((await world.sync()).state).toBe('idle');
+
+    // Record what the pair's listing returns; change the bucket when its first page is out.
+    const remote = world.runtime.remote;
+    const original = remote.listPage.bind(remote);
+    remote.listPage = async (...args: Parameters<typeof original>) => {
+      if (args[1].prefix === PREFIX) events.push('page asked');
+      const page = await original(...args);
+      if (args[1].prefix === PREFIX) {
+        events.push(`page of ${page.objects.length}`);
+        listed.push(...page.objects.map((object) => object.key.slice(PREFIX.length)));
+      }
+      return page;
+    };
+    restore = () => {
+      remote.listPage = original;
+    };
+    let armed = true;
+    const mutate = (record: { op: string; bucket: string | undefined }): void => {
+      if (!armed || record.op !== 'ListObjectsV2' || record.bucket !== BUCKET) return;
+      armed = false;
+      events.push('bucket changed');
+      dropObjects(oss, BUCKET, [`${PREFIX}r/0100`, `${PREFIX}r/2000`, `${PREFIX}s/05`]);
+      cloneObject(oss, BUCKET, `${PREFIX}r/0001`, [`${PREFIX}r/0100a`, `${PREFIX}r/2000a`]);
+    };
+    oss.server.on('request', mutate);
+    // The next page waits a little, so the change is in before it is served, whenever the
+    // server reports the first page done.
+    const rule = oss.server.faults.addRule({
+      op: 'ListObjectsV2',
+      bucket: BUCKET,
+      after: 1,
+      times: 1,
+      fault: { kind: 'latency', ms: 300 },
+    });
+    rmSync(path.join(world.root, 's', '07'));
+    listed = [];
+    world.clearRequests();
+    try {
+      expect((await world.sync()).state).toBe('idle');
+    } finally {
+      oss.server.off('request', mutate);
+      oss.server.faults.removeRule(rule);
+    }
+    writesOfPass2 = world.writes().map(({ op, key }) => ({ op, key }));
+    issuesAfterPass2 = issuesOf(world);
+    bucketAfterPass2 = await objectsUnder(world.client, PREFIX);
+  });
+  afterAll(async () => {
+    restore?.();
+    await world?.close();
+  });
+
+  const rows: Row[] = [
+    {
+      id: 'P01',
+      input:
+        "a mirror pair's listing of 2,410 objects (3 pages); after page 1: `r/0100` (listed) and `r/2000` (not yet) removed, `r/0100a` (behind the cursor) and `r/2000a` (ahead) added, and the pair's own `s/05` removed",
+      expected:
+        'every key listed once, in key order: `r/2000a` listed, `r/2000` and `s/05` not, `r/0100a` not (it was behind the cursor); nothing lost: the other 2,397 are all listed',
+      check: () => {
+        // The server reports page 1 done (and the bucket changes) before its answer is read.
+        expect(events.filter((e) => e !== 'bucket changed')).toEqual([
+          'page asked',
+          'page of 1000',
+          'page asked',
+          'page of 1000',
+          'page asked',
+          'page of 409',
+        ]);
+        const changed = events.indexOf('bucket changed');
+        expect(changed).toBeGreaterThan(events.indexOf('page asked'));
+        expect(changed).toBeLessThan(events.indexOf('page asked', changed));
+        expect(new Set(listed).size).toBe(listed.length);
+        expect([...listed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(listed);
+        const expected = [...SEEDED.filter((rel) => rel !== 'r/2000'), 'r/2000a', ...LOCAL]
+          .filter((rel) => rel !== 's/05')
+          .sort();
+        expect(listed).toEqual(expected);
+      },
+    },
+    {
+      id: 'P02',
+      input: 'the same pass: what it did with what it saw',
+      expected:
+        "`s/05`, removed by someone else during the listing, is uploaded again and reported remote-removed; `s/07`, deleted locally, goes to the pair's trash; no other write (nobody else's object deleted, none uploaded twice)",
+      check: () => {
+        const puts = writesOfPass2.filter((w) => w.op === 'PutObject').map((w) => w.key);
+        expect(puts).toEqual([`${PREFIX}s/05`]);
+        const deletes = writesOfPass2.filter((w) => w.op === 'DeleteObject').map((w) => w.key);
+        expect(deletes).toEqual([`${PREFIX}s/07`]);
+        const copies = writesOfPass2.filter((w) => w.op === 'CopyObject');
+        expect(copies).toHaveLength(1);
+        expect(copies[0]!.key).toMatch(/^page\/\.ossync-trash\/\d{8}T\d{6}\.\d{3}Z\/s\/07$/);
+        expect(writesOfPass2).toHaveLength(3);
+        expect(issuesAfterPass2.find((issue) => issue.path === 's/05')?.code).toBe(
+          'remote-removed',
+        );
+      },
+    },
+    {
+      id: 'P03',
+      input: 'a later full pass over the changed bucket',
+      expected:
+        'converges: no write; the bucket holds the seeded objects with the changes made during paging, the local files, and nothing of `s/07` outside the trash',
+      check: async () => {
+        world.clearRequests();
+        expect((await world.sync()).state).toBe('idle');
+        expect(world.writes()).toEqual([]);
+        const keys = [...(await objectsUnder(world.client, PREFIX)).keys()]
+          .map((key) => key.slice(PREFIX.length))
+          .filter((rel) => !rel.startsWith('.ossync-trash/'));
+        const expected = [
+          ...SEEDED.filter((rel) => rel !== 'r/0100' && rel !== 'r/2000'),
+          'r/0100a',
+          'r/2000a',
+          ...LOCAL.filter((rel) => rel !== 's/07'),
+        ].sort();
+        expect(keys).toEqual(expected);
+        expect(await objectsUnder(world.client, PREFIX)).toEqual(bucketAfterPass2);
+        for (const rel of LOCAL.filter((r) => r !== 's/07')) {
+          const body = (await world.client.get(PREFIX + rel)).content as Buffer;
+          expect(body.toString(), rel).toBe(`local ${rel}`);
+        }
+      },
+    },
+  ];
+
+  for (const row of rows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
+});
+
+// ---------------------------------------------------------------------------------------
+// Other platforms: what Windows and macOS would do, through core's rules (this is Linux).
+// ---------------------------------------------------------------------------------------
+
+describe('Windows and macOS targets, through core/fs/local-paths', () => {
+  const WIN_ROOT = 'C:\\Users\\me\\Downloads';
+  const POSIX_ROOT = '/home/me/Downloads';
+
+  /** The message of the invalid-key error localPathForKey throws, or undefined if it maps. */
+  function refusalOf(key: string, platform: NodeJS.Platform): string | undefined {
+    try {
+      localPathForKey(platform === 'win32' ? WIN_ROOT : POSIX_ROOT, key, { platform });
+      return undefined;
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('invalid-key');
+      return (error as Error).message;
+    }
+  }
+
+  const rows: Row[] = [
+    {
+      id: 'W01',
+      input: 'keys `CON`, `nul.txt`, `COM1`, `AUX.tar.gz`, `con .txt`, `LPT\u00b9` coming down',
+      expected:
+        'refused on Windows and, so every copy of a folder agrees, on Linux and macOS too: "is a reserved device name on Windows", the key named',
+      check: () => {
+        for (const key of ['CON', 'nul.txt', 'COM1', 'AUX.tar.gz', 'con .txt', 'LPT\u00b9'])
+          for (const platform of ['win32', 'linux', 'darwin'] as const) {
+            const message = refusalOf(`dir/${key}`, platform);
+            expect(message, `${key} on ${platform}`).toContain('reserved device name on Windows');
+            expect(message).toContain(JSON.stringify(`dir/${key}`));
+          }
+      },
+    },
+    {
+      id: 'W02',
+      input: 'keys with `:`, `*`, `?`, `"`, `<`, `>`, `|` in a name coming down',
+      expected:
+        'refused on Windows naming the character ("which Windows does not allow"); on Linux and macOS they map to a file of that name (D16)',
+      check: () => {
+        for (const char of [':', '*', '?', '"', '<', '>', '|']) {
+          const key = `dir/a${char}b.txt`;
+          expect(refusalOf(key, 'win32'), key).toContain(
+            `contains "${char}", which Windows does not allow`,
+          );
+          expect(refusalOf(key, 'linux'), key).toBeUndefined();
+          expect(localPathForKey(POSIX_ROOT, key, { platform: 'darwin' })).toBe(
+            `${POSIX_ROOT}/${key}`,
+          );
+        }
+      },
+    },
+    {
+      id: 'W03',
+      input: 'names ending in a dot or a space (`dot.`, `space `, folder `dir./x`) coming down',
+      expected:
+        'refused on every platform ("ends with a dot" / "ends with a space"), the key named',
+      check: () => {
+        for (const [key, why] of [
+          ['dot.', 'ends with a dot'],
+          ['space ', 'ends with a space'],
+          ['dir./x', 'ends with a dot'],
+        ] as const)
+          for (const platform of ['win32', 'linux'] as const)
+            expect(refusalOf(key, platform), `${key} on ${platform}`).toContain(why);
+      },
+    },
+    {
+      id: 'W04',
+      input:
+        'Windows escapes coming down: `..\\\\x`, `a\\\\..\\\\..\\\\x`, `C:\\\\x`, `c:x`, `\\\\\\\\server\\\\share\\\\x`, `/abs`',
+      expected:
+        'refused on Windows and Linux alike (a backslash, a drive letter, a network path, an absolute key); nothing resolves outside the folder',
+      check: () => {
+        for (const key of ['..\\x', 'a\\..\\..\\x', 'C:\\x', 'c:x', '\\\\server\\share\\x', '/abs'])
+          for (const platform of ['win32', 'linux'] as const)
+            expect(refusalOf(key, platform), `${JSON.stringify(key)} on ${platform}`).toMatch(
+              /backslash|drive letter|network path|absolute/,
+            );
+      },
+    },
+    {
+      id: 'W05',
+      input: 'keys `café.txt` in NFC and in NFD downloaded together',
+      expected:
+        'on macOS (names ignore normalisation) the download is refused before anything is queued: both keys named, "download one of them to another folder"; on Windows and Linux they are two files (D13)',
+      check: () => {
+        const targets = [
+          [`${POSIX_ROOT}/${NFC}`, `k/${NFC}`],
+          [`${POSIX_ROOT}/${NFD}`, `k/${NFD}`],
+        ] as const;
+        const twins = sameFileTwins(targets, 'darwin');
+        expect(twins?.keys).toEqual([`k/${NFC}`, `k/${NFD}`]);
+        expect(twins?.why).toContain('Unicode normalisation');
+        expect(sameFileTwins(targets, 'win32')).toBeUndefined();
+        expect(sameFileTwins(targets, 'linux')).toBeUndefined();
+      },
+    },
+    {
+      id: 'W06',
+      input: 'case-only keys `Photo.JPG` and `photo.jpg` downloaded together',
+      expected:
+        'on Windows and macOS (case-insensitive) refused before anything is queued, both keys named (before the fix the second download silently replaced the first); on Linux two files (D14); a folder pair never downloads, so only the Browser is concerned',
+      check: () => {
+        const targets = [
+          [`${WIN_ROOT}\\Photo.JPG`, 'k/Photo.JPG'],
+          [`${WIN_ROOT}\\photo.jpg`, 'k/photo.jpg'],
+          [`${WIN_ROOT}\\other.jpg`, 'k/other.jpg'],
+        ] as const;
+        for (const platform of ['win32', 'darwin'] as const) {
+          const twins = sameFileTwins(targets, platform);
+          expect(twins?.keys, platform).toEqual(['k/Photo.JPG', 'k/photo.jpg']);
+          expect(twins?.path).toBe(`${WIN_ROOT}\\Photo.JPG`);
+          expect(twins?.why).toContain('ignore case');
+        }
+        expect(sameFileTwins(targets, 'linux')).toBeUndefined();
+        // The same key twice is one download, not twins.
+        expect(sameFileTwins([targets[0], targets[0]], 'win32')).toBeUndefined();
+      },
+    },
+  ];
+
+  for (const row of rows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
 });
