@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { NewJob } from '../../core/db/job-types.js';
 import { isCoreError } from '../../core/errors.js';
+import { obstacleBetween } from '../../core/fs/download-target.js';
 import { localPathForKey } from '../../core/fs/local-paths.js';
 import type { RemoteStore } from '../../core/remote/remote-store.js';
 import { CliError, usageError } from '../cli-error.js';
@@ -56,15 +57,31 @@ async function runGet(sourceText: string, dirText: string, flags: TransferFlags)
   return runTransfer(command, flags, processOutput());
 }
 
-/** The local path for `key`, or undefined after reporting why the key cannot be one. */
-function localPath(sink: JobSink, dir: string, key: string, strip: string): string | undefined {
+/** Folders under the download folder already found to be plain folders. */
+const plainFolders = new Set<string>();
+
+/**
+ * The local path for `key`, or undefined after reporting why the key cannot be one, or why
+ * what is on disk is in the way (a symbolic link to elsewhere, a file where a folder is needed).
+ */
+async function localPath(
+  sink: JobSink,
+  dir: string,
+  key: string,
+  strip: string,
+): Promise<string | undefined> {
+  let target: string;
   try {
-    return localPathForKey(dir, key, strip === '' ? {} : { stripPrefix: strip });
+    target = localPathForKey(dir, key, strip === '' ? {} : { stripPrefix: strip });
   } catch (error) {
     if (!isCoreError(error) || error.code !== 'invalid-key') throw error;
     sink.refuse(`refused ${error.message}`);
     return undefined;
   }
+  const obstacle = await obstacleBetween(dir, target, plainFolders);
+  if (obstacle === undefined) return target;
+  sink.refuse(`refused ${JSON.stringify(key)}: ${obstacle}`);
+  return undefined;
 }
 
 async function produceKey(
@@ -79,7 +96,7 @@ async function produceKey(
     throw new CliError(
       `${url} does not exist; for the objects under it, write ${url}/ (with the trailing slash).`,
     );
-  const target = localPath(sink, dir, source.key, parentPrefix(source.key));
+  const target = await localPath(sink, dir, source.key, parentPrefix(source.key));
   if (target === undefined) return;
   await mkdir(dir, { recursive: true });
   sink.add(
@@ -122,11 +139,11 @@ async function producePrefix(
       listed++;
       if (object.key.endsWith('/')) {
         // A folder marker: the folder is made now (it may stay empty); no transfer.
-        const folder = localPath(sink, dir, object.key.slice(0, -1), strip);
+        const folder = await localPath(sink, dir, object.key.slice(0, -1), strip);
         if (folder !== undefined) await makeFolder(sink, folder, object.key);
         continue;
       }
-      const target = localPath(sink, dir, object.key, strip);
+      const target = await localPath(sink, dir, object.key, strip);
       if (target === undefined) continue;
       jobs.push({
         kind: 'download',

@@ -4,7 +4,8 @@
  * every failure reaches the engine as a CoreError with a stable code and the path.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../errors.js';
@@ -20,9 +21,16 @@ export interface FileIdentity {
 }
 
 export interface LocalFs {
-  /** lstat: a symbolic link is described, not followed. */
+  /**
+   * stat: a symbolic link is followed, so the identity is that of the bytes `readRange` reads
+   * (a pair that follows symlinked files records the target's size, mtime and inode too).
+   */
   identity(path: string): Promise<FileIdentity>;
-  /** Exactly `length` bytes from `start`, or CoreError('file-changed') when the file is shorter. */
+  /**
+   * Exactly `length` bytes from `start`, or CoreError('file-changed') when the file is shorter.
+   * Only a regular file is read: a named pipe, socket or device fails with 'local-io' at once
+   * (opening a pipe for reading would wait for a writer forever).
+   */
   readRange(path: string, start: number, length: number): Promise<Buffer>;
   /** A new, exclusive `<dir>/.<name>.ossync-<random>.part` beside `target` (its folders created). */
   openTemp(target: string): Promise<TempFile>;
@@ -73,6 +81,27 @@ export interface NodeLocalFsOptions {
 }
 
 const TEMP_SUFFIX = '.part';
+/** O_NONBLOCK does not exist on Windows, where opening a pipe by path does not block. */
+const READ_NONBLOCK = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** What a path that is not a regular file is, for the message. */
+export function notRegular(
+  filePath: string,
+  stats: { isFIFO(): boolean; isSocket(): boolean; isDirectory(): boolean },
+): CoreError {
+  const what = stats.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : stats.isSocket()
+      ? 'a socket'
+      : stats.isDirectory()
+        ? 'a folder'
+        : 'a device';
+  return new CoreError(
+    'local-io',
+    `${JSON.stringify(filePath)} is ${what} now, not a regular file, so it is not read or uploaded.`,
+    { subject: filePath },
+  );
+}
 const TEMP_MARK = '.ossync-';
 /** Longest file name most file systems accept (ext4, APFS, NTFS in UTF-16 units). */
 const NAME_MAX_BYTES = 255;
@@ -107,7 +136,13 @@ export function localError(error: unknown, op: LocalFsOp, filePath: string): Cor
   const detail = error instanceof Error ? error.message : String(error);
   let kind: ErrorCode;
   let message: string;
-  switch (code) {
+  // A file where a folder is needed (mkdir -p says EEXIST for the last name, ENOTDIR above).
+  const fileInTheWay = op === 'mkdir' && (code === 'EEXIST' || code === 'ENOTDIR');
+  switch (fileInTheWay ? 'file-in-the-way' : code) {
+    case 'file-in-the-way':
+      kind = 'local-io';
+      message = `Could not create the folder ${shown}: a file has the name of it or of a folder above it. Move or rename that file, then retry the transfer.`;
+      break;
     case 'ENOENT':
     case 'ENOTDIR':
       kind = 'local-not-found';
@@ -126,6 +161,10 @@ export function localError(error: unknown, op: LocalFsOp, filePath: string): Cor
     case 'EDQUOT':
       kind = 'disk-full';
       message = `Could not ${VERB[op]} ${shown}: the disk ${code === 'EDQUOT' ? 'quota is used up' : 'is full'}. Free some space, then retry the transfer (it goes on from where it stopped).`;
+      break;
+    case 'EISDIR':
+      kind = 'local-io';
+      message = `Could not ${VERB[op]} ${shown}: it is a folder. Move or rename the folder, then retry the transfer.`;
       break;
     default:
       kind = 'local-io';
@@ -191,15 +230,19 @@ export class NodeLocalFs implements LocalFs {
   }
 
   async identity(filePath: string): Promise<FileIdentity> {
-    const stats = await this.run('lstat', filePath, () => lstat(filePath, { bigint: true }));
+    // The fault hook's label stays 'lstat' (tests inject by it); the call follows links.
+    const stats = await this.run('lstat', filePath, () => stat(filePath, { bigint: true }));
     return { size: Number(stats.size), mtimeNs: stats.mtimeNs, ino: stats.ino, dev: stats.dev };
   }
 
   async readRange(filePath: string, start: number, length: number): Promise<Buffer> {
     if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(length) || length < 0)
       throw new RangeError(`readRange(${start}, ${length}): expected non-negative integers`);
-    const handle = await this.run('open', filePath, () => open(filePath, 'r'));
+    // Non-blocking open: a named pipe would otherwise block until a writer came, forever.
+    const handle = await this.run('open', filePath, () => open(filePath, READ_NONBLOCK));
     try {
+      const stats = await this.run('fstat', filePath, () => handle.stat());
+      if (!stats.isFile()) throw notRegular(filePath, stats);
       const buffer = Buffer.allocUnsafe(length);
       let filled = 0;
       while (filled < length) {

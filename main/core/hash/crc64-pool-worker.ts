@@ -2,7 +2,7 @@
  * Worker thread of Crc64Pool: hashes byte slices the pool hands over (views on shared memory,
  * so nothing is copied here) and file ranges it reads itself. One message at a time, in order.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { Crc64 } from '../../../shared/crc64.js';
@@ -34,9 +34,15 @@ let readBuffer: Buffer | undefined;
 function hashFile(path: string, start: number, end: number | undefined): PoolReply & { ok: true } {
   const buffer = (readBuffer ??= Buffer.allocUnsafeSlow(READ_CHUNK));
   const hasher = new Crc64();
-  const fd = openSync(path, 'r');
+  // Non-blocking open: a named pipe would block this thread until a writer came, forever.
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   let size = 0;
   try {
+    if (!fstatSync(fd).isFile())
+      throw Object.assign(new Error('it is not a regular file (a pipe, socket or device)'), {
+        code: 'EFTYPE',
+        syscall: 'read',
+      });
     for (;;) {
       const want = end === undefined ? READ_CHUNK : Math.min(READ_CHUNK, end - start - size);
       if (want <= 0) break;

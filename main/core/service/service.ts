@@ -276,7 +276,9 @@ export function createService(options: ServiceOptions): Service {
   };
 
   const pairs = createPairs({
-    dataDir: accountDir,
+    // The whole data folder, not the account's: a pair inside it (its logs, another
+    // account's state) would upload OSSync's own files as they change.
+    dataDir: () => options.dataDir,
     runnerOptions: options.pairRunner ?? {},
     async active() {
       const row = activeAccount();

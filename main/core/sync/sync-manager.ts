@@ -21,6 +21,19 @@ function within(inner: string, outer: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/** The real path of `dir`, or of its nearest existing folder with the rest appended. */
+function realOrResolved(dir: string): string {
+  const resolved = path.resolve(dir);
+  try {
+    return realpathSync(resolved);
+  } catch {
+    const parent = path.dirname(resolved);
+    return parent === resolved
+      ? resolved
+      : path.join(realOrResolved(parent), path.basename(resolved));
+  }
+}
+
 function invalid(message: string): CoreError {
   return new CoreError('invalid-argument', message);
 }
@@ -80,7 +93,8 @@ export class SyncManager extends EventEmitter<{ status: [PairStatus] }> {
       if (error instanceof CoreError) throw error;
       throw invalid(`${given} cannot be read (${(error as NodeJS.ErrnoException).code}).`);
     }
-    const dataDir = path.resolve(this.deps.dataDir);
+    // Both sides resolved: a data folder reached through a symbolic link is still inside.
+    const dataDir = realOrResolved(this.deps.dataDir);
     if (within(dataDir, root))
       throw invalid(
         `${root} contains OSSync's data folder (${dataDir}); syncing it would upload the sync state itself. Pick another folder or move the data folder (--data-dir).`,
