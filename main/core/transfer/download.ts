@@ -61,7 +61,9 @@ export async function runDownload(
     await ctx.fs.remove(job.tempPath);
   }
   if (!temp) {
-    temp = await ctx.fs.openTemp(target);
+    temp = await ctx.fs.openTemp(target).catch((error: unknown) => {
+      throw namingTarget(error, job, target, undefined);
+    });
     ctx.store.setDownload(job.id, { tempPath: temp.path, remoteEtag: info.etag, size: info.size });
   }
 
@@ -149,6 +151,28 @@ export async function runDownload(
     return { etag: info.etag, crc64 };
   } catch (error) {
     await temp.close().catch(() => {});
-    throw error;
+    throw namingTarget(error, job, target, temp.path);
   }
+}
+
+/**
+ * A full disk names the temp file; the user knows the file they download. The bytes received
+ * stay in the temp file for the retry (unless there is none yet).
+ */
+function namingTarget(
+  error: unknown,
+  job: Job,
+  target: string,
+  tempPath: string | undefined,
+): unknown {
+  if (!isCoreError(error) || error.code !== 'disk-full') return error;
+  const kept =
+    tempPath === undefined
+      ? ''
+      : ` What arrived so far is kept in ${JSON.stringify(tempPath)}, and the download goes on from there.`;
+  return new CoreError(
+    'disk-full',
+    `Could not download ${job.key} to ${JSON.stringify(target)}: the disk is full. Free some space, then retry the transfer.${kept}`,
+    { subject: target, cause: error },
+  );
 }
