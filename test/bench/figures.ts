@@ -34,6 +34,10 @@ function expectFigures(raw: Raw, keys: string[]): void {
     throw new Error(`none of ${keys.join(', ')} in the raw figures`);
 }
 
+/** A count as the report writes it (1,000,000), or `fallback`'s when the raw figures lack it. */
+const count = (value: number | undefined, fallback: number): string =>
+  (value ?? fallback).toLocaleString('en-US');
+
 const below = (value: number, op: Target['op'] = '<'): Target => ({ on: 'measured', op, value });
 const ratioAtLeast = (value: number): Target => ({ on: 'ratio', op: '>=', value });
 
@@ -63,7 +67,7 @@ function osslocalRows(raw: Raw): Row[] {
     row({
       figure: '4 KiB PUTs, 16 in flight',
       measured: num(raw, 'smallPutsPerSecond'),
-      unit: '/s',
+      unit: 'PUTs/s',
       baseline: {
         label: 'minimal node:http (discards)',
         value: num(raw, 'baselineSmallPutsPerSecond'),
@@ -127,9 +131,12 @@ function crc64PoolRows(raw: Raw): Row[] {
 
 function transferRows(raw: Raw): Row[] {
   expectFigures(raw, ['uploadMiBs', 'smallFilesPerSecond']);
+  const bigBytes = num(raw, 'settings', 'bigFileBytes') ?? 1024 ** 3;
+  const big = bigBytes >= 1024 ** 3 ? `${bigBytes / 1024 ** 3} GiB` : `${bigBytes / 1024 ** 2} MiB`;
+  const small = `${count(num(raw, 'settings', 'smallFiles'), 10_000)} files of ${(num(raw, 'settings', 'smallFileBytes') ?? 4096) / 1024} KiB`;
   return [
     row({
-      figure: '1 GiB upload vs raw single-stream PUT',
+      figure: `${big} upload vs raw single-stream PUT`,
       measured: num(raw, 'uploadMiBs'),
       unit: 'MiB/s',
       baseline: { label: 'raw PUT (node:http, presigned)', value: num(raw, 'rawPutMiBs') },
@@ -138,7 +145,7 @@ function transferRows(raw: Raw): Row[] {
       whyMissed: `the engine reads each part into a new buffer, copies it to the hash workers and hashes every byte; ${CPU_SHARED} (docs/transfer.md, Performance)`,
     }),
     row({
-      figure: '1 GiB upload vs ali-oss multipartUpload',
+      figure: `${big} upload vs ali-oss multipartUpload`,
       measured: num(raw, 'uploadMiBs'),
       unit: 'MiB/s',
       baseline: {
@@ -150,7 +157,7 @@ function transferRows(raw: Raw): Row[] {
       whyMissed: `1.5x ali-oss is about what a bare stream reaches on this machine: the target needs the engine to cost no more CPU than a raw PUT; ${CPU_SHARED}`,
     }),
     row({
-      figure: '1 GiB download vs raw single-stream GET',
+      figure: `${big} download vs raw single-stream GET`,
       measured: num(raw, 'downloadMiBs'),
       unit: 'MiB/s',
       baseline: { label: 'raw GET to disk, no fsync', value: num(raw, 'rawGetMiBs') },
@@ -160,13 +167,13 @@ function transferRows(raw: Raw): Row[] {
         'the engine fsyncs the file before renaming it (the durability guarantee); the raw GET does not: compare with "raw GET + fsync"',
     }),
     row({
-      figure: '1 GiB download vs raw GET + fsync',
+      figure: `${big} download vs raw GET + fsync`,
       measured: num(raw, 'downloadMiBs'),
       unit: 'MiB/s',
       baseline: { label: 'raw GET, then fsync', value: num(raw, 'rawGetThenFsyncMiBs') },
     }),
     row({
-      figure: '10,000 files of 4 KiB, end to end through the job database',
+      figure: `${small}, end to end through the job database`,
       measured: num(raw, 'smallFilesPerSecond'),
       unit: 'files/s',
       baseline: {
@@ -215,7 +222,7 @@ const SYNC_FIGURES: {
 }[] = [
   {
     key: 'firstScanRatio',
-    figure: 'first scan of 100,000 files (walk, merge with the empty journal, plan)',
+    figure: 'first scan of {files} files (walk, merge with the empty journal, plan)',
     unit: 's',
     on: 'ratio',
     measured: (raw) => num(raw, 'firstScanSeconds'),
@@ -233,7 +240,7 @@ const SYNC_FIGURES: {
   },
   {
     key: 'firstPassRatio',
-    figure: 'first pass, 100,000 upload jobs queued in SQLite',
+    figure: 'first pass, {files} upload jobs queued in SQLite',
     unit: 's',
     on: 'ratio',
     measured: (raw) => num(raw, 'firstPassSeconds'),
@@ -267,14 +274,14 @@ const SYNC_FIGURES: {
   },
   {
     key: 'latencyP95MsBigTree',
-    figure: 'change to cloud, p95, 100,000-file tree watched',
+    figure: 'change to cloud, p95, {files}-file tree watched',
     unit: 'ms',
     on: 'measured',
     baseline: (raw) => ({ label: 'p50', value: num(raw, 'latencyBigTree', 'p50Ms') }),
   },
   {
     key: 'idleCpuPercent',
-    figure: 'idle CPU of the watching process, 100,000-file tree',
+    figure: 'idle CPU of the watching process, {files}-file tree',
     unit: '%',
     on: 'measured',
   },
@@ -282,6 +289,7 @@ const SYNC_FIGURES: {
 
 function syncRows(raw: Raw): Row[] {
   expectFigures(raw, ['findSeconds', 'firstScanSeconds']);
+  const files = count(num(raw, 'settings', 'files'), 100_000);
   const targets = obj(raw, 'targets') ?? {};
   const rows: Row[] = SYNC_FIGURES.map((figure) => {
     const stated = obj(targets, figure.key);
@@ -290,7 +298,7 @@ function syncRows(raw: Raw): Row[] {
     const baseline = figure.baseline?.(raw);
     const measured = figure.measured ? figure.measured(raw) : num(stated, 'value');
     return row({
-      figure: figure.figure,
+      figure: figure.figure.replace('{files}', files),
       measured,
       unit: figure.unit,
       ...(baseline ? { baseline } : {}),
@@ -316,7 +324,7 @@ function syncRows(raw: Raw): Row[] {
     }
     rows.push(
       row({
-        figure: `watcher ${backend}: ready on the 100,000-file tree`,
+        figure: `watcher ${backend}: ready on the ${files}-file tree`,
         measured: num(given, 'readySeconds'),
         unit: 's',
         baseline: { label: 'find', value: find },
@@ -477,7 +485,7 @@ function scaleRows(raw: Raw): Row[] {
           measured: null,
           unit: 'MiB',
           target: below(200, '<='),
-          whyMissed: `not measured: ${tree['skipped']}`,
+          note: String(tree['skipped']),
         }),
       );
       continue;

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem, type } from 'node:os';
 
-export type Verdict = 'met' | 'missed' | 'no target';
+/** 'not measured': the run could not take the figure (its note says why). */
+export type Verdict = 'met' | 'missed' | 'no target' | 'not measured';
 
 /** A target: the measured value, or its ratio to the baseline, compared with `value`. */
 export interface Target {
@@ -72,17 +73,16 @@ export function row(spec: RowSpec): Row {
   else if (spec.ratio === undefined && measured !== null && baselineValue)
     ratio = Math.round((measured / baselineValue) * 1000) / 1000;
   let verdict: Verdict = 'no target';
-  if (spec.target) {
-    const value = spec.target.on === 'ratio' ? ratio : measured;
-    verdict =
-      value !== null && compare(value, spec.target.op, spec.target.value) ? 'met' : 'missed';
-  }
+  const judged = spec.target?.on === 'ratio' ? ratio : measured;
+  if (measured === null || (spec.target && judged === null)) verdict = 'not measured';
+  else if (spec.target && judged !== null)
+    verdict = compare(judged, spec.target.op, spec.target.value) ? 'met' : 'missed';
   const note =
     verdict === 'missed'
-      ? (spec.whyMissed ??
-        spec.note ??
-        (measured === null ? 'not measured in this run' : undefined))
-      : spec.note;
+      ? (spec.whyMissed ?? spec.note)
+      : verdict === 'not measured'
+        ? (spec.note ?? 'not measured in this run')
+        : spec.note;
   return {
     figure: spec.figure,
     measured,
@@ -185,6 +185,31 @@ export function mergeReport(
   const kept = options.full || previous === undefined ? {} : { ...previous.sections };
   for (const section of sections) kept[section.bench] = section;
   return { version: 1, updatedAt: options.now.toISOString(), sections: kept };
+}
+
+/**
+ * The report with every section's rows read again from its raw figures by the current
+ * BenchInfo (after its wording, targets or reasons changed); sections without raw figures,
+ * or whose figures it cannot read, are kept as they were.
+ */
+export function rereadRows(report: ReportFile, infos: readonly BenchInfo[]): ReportFile {
+  const sections: Record<string, Section> = {};
+  for (const [name, section] of Object.entries(report.sections)) {
+    const info = infos.find((i) => i.name === name);
+    sections[name] = section;
+    if (!info || !section.raw) continue;
+    try {
+      const { error, ...rest } = section;
+      const rows = info.rows(section.raw);
+      // A section whose figures could not be read before loses that error now.
+      sections[name] = error?.startsWith('reading the figures')
+        ? { ...rest, rows }
+        : { ...section, rows };
+    } catch {
+      // Kept as stored.
+    }
+  }
+  return { ...report, sections };
 }
 
 /** The bench's options that are set in `env`, and whether any of them makes a quick run. */
@@ -306,7 +331,7 @@ export function formatTarget(target: Target | null, unit: string): string {
 
 function formatVerdict(verdict: Verdict, quick: boolean): string {
   const text = verdict === 'missed' ? '**missed**' : verdict;
-  return quick && verdict !== 'no target' ? `${text} (quick run)` : text;
+  return quick && (verdict === 'met' || verdict === 'missed') ? `${text} (quick run)` : text;
 }
 
 function formatBaseline(row: Row): string {
@@ -413,7 +438,15 @@ function sectionLines(info: BenchInfo, section: Section | undefined): string[] {
       for (const r of missed) lines.push(`- ${r.figure}: ${r.note ?? 'no reason recorded'}`);
       lines.push('');
     }
-    const notes = section.rows.filter((r) => r.verdict !== 'missed' && r.note);
+    const unmeasured = section.rows.filter((r) => r.verdict === 'not measured');
+    if (unmeasured.length > 0) {
+      lines.push('**Not measured in this run:**', '');
+      for (const r of unmeasured) lines.push(`- ${r.figure}: ${r.note ?? 'no reason recorded'}`);
+      lines.push('');
+    }
+    const notes = section.rows.filter(
+      (r) => r.verdict !== 'missed' && r.verdict !== 'not measured' && r.note,
+    );
     if (notes.length > 0) {
       lines.push('Notes:', '');
       for (const r of notes) lines.push(`- ${r.figure}: ${r.note}`);
@@ -461,7 +494,7 @@ export function renderReport(report: ReportFile, infos: readonly BenchInfo[]): s
     '',
     "Every figure below comes with its baseline measured in the same run on the same machine, the ratio between them, the target where there is one, and whether it was met. `npm run bench` runs every bench and rewrites this report; `npm run bench -- NAME` refreshes that bench's section and keeps the others, so each section says when and under what load it was measured. The machines here are small and shared (2 cores): compare ratios rather than absolute figures, and read each section's load average with its figures.",
     '',
-    `Last updated ${when(report.updatedAt)}. ${count('met')} figures met their target, ${count('missed')} missed, ${count('no target')} have none` +
+    `Last updated ${when(report.updatedAt)}. ${count('met')} figures met their target, ${count('missed')} missed, ${count('no target')} have none, ${count('not measured')} could not be measured` +
       (quickCount > 0 ? `; ${quickCount} more come from quick runs and are not counted` : '') +
       '.' +
       (failed.length > 0 ? ` Failed: ${failed.join(', ')}.` : '') +

@@ -9,7 +9,7 @@
  * that file (test/bench/report.ts). A run of every bench rewrites the report whole; a run of
  * some replaces only their sections. A bench that throws is recorded as failed, with its
  * error, and the next one still runs; the command then exits 1. BENCH_REPORT=0 leaves the
- * report alone.
+ * report alone; `--report` (no bench) reads the stored raw figures into rows again and renders.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,14 @@ import { runCrc64Bench } from './crc64.js';
 import { runCrc64PoolBench } from './crc64-pool.js';
 import { BENCH_INFOS } from './figures.js';
 import { runOssLocalBench } from './osslocal.js';
-import { mergeReport, readReport, renderReport, runBench, type Section } from './report.js';
+import {
+  mergeReport,
+  readReport,
+  renderReport,
+  rereadRows,
+  runBench,
+  type Section,
+} from './report.js';
 import { runScaleBench } from './scale.js';
 import { runSyncBench } from './sync.js';
 import { runTransferBench, type TransferBenchOptions } from './transfer.js';
@@ -46,6 +53,22 @@ const REPORT_JSON = path.join(DOCS, 'performance.json');
 const REPORT_MD = path.join(DOCS, 'performance.md');
 
 const order = BENCH_INFOS.map((info) => info.name);
+
+// `npm run bench -- --report`: no bench runs; the stored raw figures are read into rows again
+// (after a change to test/bench/figures.ts: wording, targets, reasons) and the report rendered.
+if (process.argv[2] === '--report') {
+  const stored = readReport(REPORT_JSON);
+  if (!stored) {
+    process.stderr.write(`no report to render: ${REPORT_JSON} is missing or unreadable\n`);
+    process.exit(2);
+  }
+  const report = rereadRows(stored, BENCH_INFOS);
+  writeFileSync(REPORT_JSON, await formatJson(report));
+  writeFileSync(REPORT_MD, renderReport(report, BENCH_INFOS));
+  process.stdout.write(`report: ${path.relative(process.cwd(), REPORT_MD)}\n`);
+  process.exit(0);
+}
+
 const names = process.argv.slice(2);
 const unknown = names.filter((name) => !(name in BENCHES));
 if (unknown.length > 0) {

@@ -10,6 +10,7 @@ import {
   parseTarget,
   readReport,
   renderReport,
+  rereadRows,
   row,
   runBench,
   type Machine,
@@ -105,7 +106,7 @@ describe('row', () => {
     expect(noTarget.note).toBe('context');
   });
 
-  it('counts a figure that was not measured as a miss of its target', () => {
+  it('calls a figure the run could not take not measured, neither met nor missed', () => {
     const r = row({
       figure: 'scan of 1,000,000',
       measured: Number.NaN,
@@ -113,8 +114,16 @@ describe('row', () => {
       target: { on: 'measured', op: '<=', value: 200 },
     });
     expect(r.measured).toBeNull();
-    expect(r.verdict).toBe('missed');
+    expect(r.verdict).toBe('not measured');
     expect(r.note).toBe('not measured in this run');
+    const ratioOnly = row({
+      figure: 'f',
+      measured: 2,
+      unit: '',
+      baseline: { label: 'b', value: undefined },
+      target: { on: 'ratio', op: '<=', value: 3 },
+    });
+    expect(ratioOnly.verdict).toBe('not measured');
   });
 
   it('keeps a ratio the bench gave, and none when told so', () => {
@@ -204,6 +213,12 @@ describe('rows of each bench', () => {
     const small = byFigure['10,000 files of 4 KiB, end to end through the job database']!;
     expect(small.verdict).toBe('missed');
     expect(small.note).toContain('1.19 ms against 0.755 ms');
+    const quick = info('transfer').rows({
+      ...TRANSFER_RAW,
+      settings: { bigFileBytes: 64 * 1024 * 1024, smallFiles: 500, smallFileBytes: 4096 },
+    });
+    expect(quick[0]!.figure).toBe('64 MiB upload vs raw single-stream PUT');
+    expect(quick[4]!.figure).toBe('500 files of 4 KiB, end to end through the job database');
     const met = info('transfer').rows({ ...TRANSFER_RAW, uploadRatioRaw: 0.95 });
     expect(met.find((r) => r.figure === upload.figure)!.verdict).toBe('met');
   });
@@ -273,8 +288,20 @@ describe('rows of each bench', () => {
     });
     expect(grown.find((r) => r.figure === flat.figure)!.verdict).toBe('missed');
     const skipped = rows.find((r) => r.figure === 'first scan of 1,000,000 files: peak RSS')!;
-    expect(skipped).toMatchObject({ measured: null, verdict: 'missed' });
+    expect(skipped).toMatchObject({ measured: null, verdict: 'not measured' });
     expect(skipped.note).toContain('500 files/s');
+    const text = renderReport(
+      {
+        version: 1,
+        updatedAt: '2026-11-22T12:00:00.000Z',
+        sections: { scale: section('scale', { rows }) },
+      },
+      BENCH_INFOS,
+    );
+    expect(text).toContain(
+      '**Not measured in this run:**\n\n- first scan of 1,000,000 files: peak RSS: making 1,000,000 files at 500 files/s',
+    );
+    expect(text).toContain('1 could not be measured');
     expect(
       rows.find((r) => r.figure === 'first scan of 100,000 files (walk, merge, plan)')!.verdict,
     ).toBe('missed');
@@ -336,7 +363,9 @@ describe('renderReport', () => {
   });
 
   it('counts only the figures of full runs, and names what is missing', () => {
-    expect(text).toContain('figures met their target, 4 missed');
+    expect(text).toContain(
+      'figures met their target, 4 missed, 4 have none, 0 could not be measured',
+    );
     expect(text).toContain('1 more come from quick runs and are not counted');
     expect(text).toContain('Failed: ui.');
     expect(text).toContain('Not measured in this report yet: osslocal, crc64-pool, scale.');
@@ -454,5 +483,29 @@ describe('runBench', () => {
     expect(text).toContain(
       '| [crc64](#crc64-crc64) | figures not read into rows (see its section) |',
     );
+  });
+});
+
+describe('rereadRows', () => {
+  it('reads the stored raw figures again, and keeps what it cannot read', () => {
+    const stale = section('transfer', {
+      raw: TRANSFER_RAW,
+      rows: [row({ figure: 'old wording', measured: 1, unit: '' })],
+    });
+    const failed = section('ui', { status: 'failed', raw: null, error: 'boom' });
+    const odd = section('crc64', {
+      raw: { renamed: 1 },
+      rows: [row({ figure: 'kept', measured: 2, unit: '' })],
+    });
+    const report: ReportFile = {
+      version: 1,
+      updatedAt: '2026-11-22T12:00:00.000Z',
+      sections: { transfer: stale, ui: failed, crc64: odd },
+    };
+    const reread = rereadRows(report, BENCH_INFOS);
+    expect(reread.sections['transfer']!.rows).toEqual(info('transfer').rows(TRANSFER_RAW));
+    expect(reread.sections['ui']).toEqual(failed);
+    expect(reread.sections['crc64']!.rows.map((r) => r.figure)).toEqual(['kept']);
+    expect(reread.updatedAt).toBe(report.updatedAt);
   });
 });
