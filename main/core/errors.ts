@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'checksum-mismatch', // CRC64 of what was sent or received differs from the server's
   'incomplete-body', // a download ended early
   'worker-crashed', // a hashing worker thread died mid-job (a new one takes its place)
+  'database', // the state database refused a write (SQLITE_IOERR, SQLITE_FULL): tried again later
   // fail at once: the user must fix something
   'invalid-access-key', // 403 InvalidAccessKeyId
   'signature-mismatch', // 403 SignatureDoesNotMatch (wrong secret)
@@ -46,6 +47,8 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'checksum-mismatch',
   'incomplete-body',
   'worker-crashed',
+  // The write is tried again with the job: what it would have recorded is done again.
+  'database',
   // The job has forgotten the vanished upload by then: the next attempt starts a new one.
   'no-such-upload',
 ]);
@@ -97,4 +100,22 @@ export class CoreError extends Error {
 
 export function isCoreError(error: unknown): error is CoreError {
   return error instanceof CoreError;
+}
+
+/** SQLite's codes for a disk or lock that failed, not for a wrong statement (those are bugs). */
+const DATABASE_FAULT = /^SQLITE_(IOERR|FULL|BUSY|LOCKED|CANTOPEN|NOMEM|PROTOCOL)(_|$)/;
+
+/**
+ * A state database that failed to write or read (better-sqlite3's SqliteError with an I/O,
+ * disk-full or lock code) as a retryable `database` error; anything else: undefined.
+ */
+export function fromDatabaseError(error: unknown): CoreError | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (!(error instanceof Error) || typeof code !== 'string' || !DATABASE_FAULT.test(code))
+    return undefined;
+  return new CoreError(
+    'database',
+    `OSSync could not update its state database (${code}: ${error.message}); it tries again.`,
+    { cause: error },
+  );
 }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { JobStore } from '../db/job-store.js';
 import type { Job } from '../db/job-types.js';
 import type { SyncStore } from '../db/sync-store.js';
-import { isCoreError } from '../errors.js';
+import { fromDatabaseError, isCoreError } from '../errors.js';
 import type { Crc64Pool } from '../hash/crc64-pool.js';
 import type { RemoteStore } from '../remote/remote-store.js';
 import type { TransferEngine } from '../transfer/engine.js';
@@ -338,12 +338,19 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   private jobChanged(job: Job): void {
     if (job.pair?.pairId !== this.pairId) return;
     const path = job.pair.path;
-    if (job.state === 'failed' && job.error)
-      this.deps.sync.setIssue(this.pairId, {
-        path,
-        code: 'transfer-failed',
-        message: job.error.message,
-      });
+    if (job.state === 'failed' && job.error) {
+      try {
+        this.deps.sync.setIssue(this.pairId, {
+          path,
+          code: 'transfer-failed',
+          message: job.error.message,
+        });
+      } catch (error) {
+        // This runs inside the engine's job event: a throw would break the engine's
+        // bookkeeping. The failed job itself stays listed with its error.
+        if (fromDatabaseError(error) === undefined) throw error;
+      }
+    }
     if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') {
       // A move keeps its old path busy too (hasUnfinishedJob says so): free both.
       const again = [path, job.pair.sourcePath].filter(

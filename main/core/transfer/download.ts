@@ -64,7 +64,18 @@ export async function runDownload(
     temp = await ctx.fs.openTemp(target).catch((error: unknown) => {
       throw namingTarget(error, job, target, undefined);
     });
-    ctx.store.setDownload(job.id, { tempPath: temp.path, remoteEtag: info.etag, size: info.size });
+    try {
+      ctx.store.setDownload(job.id, {
+        tempPath: temp.path,
+        remoteEtag: info.etag,
+        size: info.size,
+      });
+    } catch (error) {
+      // Not recorded, so no retry would find it: it goes now.
+      await temp.close().catch(() => {});
+      await ctx.fs.remove(temp.path).catch(() => {});
+      throw error;
+    }
   }
 
   ctx.progress.start(job.id, 'down', info.size, offset);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { JobStore } from '../db/job-store.js';
 import type { Job, JobState, NewJob } from '../db/job-types.js';
-import { CoreError, isCoreError } from '../errors.js';
+import { CoreError, fromDatabaseError, isCoreError } from '../errors.js';
 import type { LocalFs } from '../fs/local-fs.js';
 import type { Crc64Pool } from '../hash/crc64-pool.js';
 import type { RemoteStore } from '../remote/remote-store.js';
@@ -65,6 +65,8 @@ export const DEFAULT_LIMITS: EngineLimits = {
 };
 
 const ACTIVE: readonly JobState[] = ['queued', 'running', 'waiting-retry', 'paused'];
+/** After the state database refused a write, the scheduler tries again this long after. */
+const DATABASE_RETRY_MS = 1000;
 
 interface Running {
   job: Job;
@@ -94,6 +96,11 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
   private waitingOnline = false;
   private lastBucket: string | undefined;
   private readonly batchWaiters = new Map<string, Set<() => void>>();
+  /**
+   * Jobs whose end could not be recorded (the state database refused the write): their rows
+   * still say running. The scheduler queues them again once the database takes writes.
+   */
+  private readonly unrecorded = new Set<number>();
 
   constructor(
     deps: { store: JobStore; remote: RemoteStore; fs: LocalFs; crc: Crc64Pool },
@@ -146,8 +153,8 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
   /** Queues jobs left running by a crash again, then starts working through the queue. */
   start(): void {
     if (this.started) return;
-    this.started = true;
     this.store.recoverInterrupted();
+    this.started = true;
     this.pump();
   }
 
@@ -302,9 +309,29 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
       return;
     }
     const free = this.limits.maxFiles - this.running.size;
-    const claimed = free > 0 ? this.store.claim(free) : [];
+    let claimed: Job[];
+    try {
+      this.requeueUnrecorded();
+      claimed = free > 0 ? this.store.claim(free) : [];
+    } catch (error) {
+      // The state database refused the write (disk full, I/O error): nothing was claimed
+      // (the transaction rolled back). Try again shortly instead of waiting for the next add.
+      if (fromDatabaseError(error) === undefined) throw error;
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = setTimeout(() => this.pump(), DATABASE_RETRY_MS);
+      this.wakeTimer.unref?.();
+      return;
+    }
     for (const job of claimed) this.launch(job);
     if (claimed.length < free) this.scheduleWake();
+  }
+
+  private requeueUnrecorded(): void {
+    for (const id of this.unrecorded) {
+      this.store.requeue(id, 'queued');
+      this.unrecorded.delete(id);
+      this.emitJob(id);
+    }
   }
 
   /** Wakes the scheduler when the earliest waiting job becomes due. */
@@ -334,7 +361,14 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
       this.store.finish(job.id, result);
       this.offline.recordSuccess();
     } catch (error) {
-      await this.settleFailure(run, error);
+      try {
+        // A failed finish() lands here too: its transaction rolled back, so the job is still
+        // running and is tried again like any failure ('database' is retryable).
+        await this.settleFailure(run, error);
+      } catch (recordError) {
+        if (fromDatabaseError(recordError) === undefined) throw recordError;
+        this.unrecorded.add(job.id);
+      }
     } finally {
       this.running.delete(job.id);
       this.ctx.progress.finish(job.id);
@@ -455,6 +489,8 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
 
 function toCoreError(error: unknown): CoreError {
   if (isCoreError(error)) return error;
+  const database = fromDatabaseError(error);
+  if (database !== undefined) return database;
   const message = error instanceof Error ? error.message : String(error);
   return new CoreError('unknown', `Unexpected error: ${message}`, { cause: error });
 }
