@@ -144,6 +144,12 @@ export class SyncStore {
         `INSERT INTO sync_conflicts (id, pair_id, path, kept_as, resolution, remote_etag, at)
          VALUES (${nextIdSql('sync_conflicts')}, @pairId, @path, @keptAs, @resolution, @remoteEtag, @at)`,
       ),
+      keptConflict: db.prepare<[number, string, string], { id: number; kept_as: string }>(
+        `SELECT id, kept_as FROM sync_conflicts INDEXED BY sync_conflicts_by_pair
+         WHERE pair_id = ? AND path = ? AND remote_etag = ? AND kept_as IS NOT NULL
+         ORDER BY id DESC LIMIT 1`,
+      ),
+      removeConflict: db.prepare<[number]>('DELETE FROM sync_conflicts WHERE id = ?'),
       conflictsPage: db.prepare<[number, number, number], ConflictRow>(
         `SELECT id, path, kept_as, resolution, remote_etag, at FROM sync_conflicts
          WHERE pair_id = ? AND id > ? ORDER BY id LIMIT ?`,
@@ -360,6 +366,24 @@ export class SyncStore {
         at: conflict.at,
       }).lastInsertRowid,
     );
+  }
+
+  /**
+   * The latest conflict of `path` whose remote version (`remoteEtag`) was kept: a pass that
+   * meets that version again reuses the copy rather than keeping it twice.
+   */
+  keptConflict(
+    pairId: number,
+    path: string,
+    remoteEtag: string,
+  ): { id: number; keptAs: string } | undefined {
+    const row = this.stmts.keptConflict.get(pairId, path, remoteEtag);
+    return row && { id: row.id, keptAs: row.kept_as };
+  }
+
+  /** Forgets a conflict record (its copy could not be made after all). */
+  removeConflict(id: number): void {
+    this.stmts.removeConflict.run(id);
   }
 
   /** One page of conflicts, oldest first. */

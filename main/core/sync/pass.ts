@@ -252,6 +252,8 @@ class Pass {
     const { pair, deps } = this;
     if (action.report) this.issue({ path: p, ...action.report });
     let keptAs: string | undefined;
+    /** preserve() recorded the conflict itself (before its copy). */
+    let recorded = false;
     switch (action.kind) {
       case 'nothing':
         break;
@@ -274,8 +276,9 @@ class Pass {
           }
         }
         if (action.preserveRemote !== null) {
-          keptAs = await this.preserve(p, action.preserveRemote);
+          keptAs = await this.preserve(p, action.preserveRemote, action.conflict);
           if (keptAs === undefined) return;
+          recorded = action.conflict !== undefined;
         }
         this.jobs.push({
           kind: 'upload',
@@ -304,7 +307,7 @@ class Pass {
       default:
         assertNever(action);
     }
-    if (action.conflict) {
+    if (action.conflict && !recorded) {
       deps.sync.addConflict(pair.id, {
         path: p,
         keptAs: keptAs ?? null,
@@ -350,10 +353,37 @@ class Pass {
     this.result.copies++;
   }
 
-  /** Keeps the remote version that is about to be overwritten: where, or undefined if that failed. */
-  private async preserve(p: string, remote: RemoteEntry): Promise<string | undefined> {
+  /**
+   * Keeps the remote version that is about to be overwritten, and records the conflict (if
+   * `conflict`): where it was kept, or undefined if that failed. The record is written before
+   * the copy, so a pass that failed after the copy (its upload never queued) leaves a record,
+   * and the next pass reuses that copy of this very version instead of making another.
+   */
+  private async preserve(
+    p: string,
+    remote: RemoteEntry,
+    conflict: PlanAction['conflict'],
+  ): Promise<string | undefined> {
     const { pair, deps } = this;
-    const keptAs = conflictKey(pair.prefix, p, deps.now());
+    const earlier = deps.sync.keptConflict(pair.id, p, remote.etag);
+    if (earlier !== undefined) {
+      const kept = await this.deps.remote.headObject(pair.bucket, earlier.keptAs, {
+        signal: this.request.signal,
+      });
+      if (kept !== undefined && kept.size === remote.size && sameVersion(kept, remote))
+        return earlier.keptAs;
+    }
+    const keptAs = earlier?.keptAs ?? conflictKey(pair.prefix, p, deps.now());
+    const recordId =
+      earlier === undefined && conflict !== undefined
+        ? deps.sync.addConflict(pair.id, {
+            path: p,
+            keptAs,
+            resolution: conflict.resolution,
+            remoteEtag: conflict.remoteEtag ?? null,
+            at: deps.now(),
+          })
+        : undefined;
     try {
       await deps.remote.copyObject(pair.bucket, pair.prefix + p, keptAs, {
         signal: this.request.signal,
@@ -361,6 +391,7 @@ class Pass {
       });
       return keptAs;
     } catch (error) {
+      if (recordId !== undefined) deps.sync.removeConflict(recordId);
       if (!isCoreError(error)) throw error;
       this.issue({
         path: p,
@@ -411,6 +442,15 @@ class Pass {
     this.deps.sync.addPendingDeletes(this.pair.id, this.deletes);
     this.deletes = [];
   }
+}
+
+/** A kept copy holds `remote`'s version: same CRC64 where both have one, else same ETag. */
+function sameVersion(
+  kept: { etag: string; crc64: string | undefined },
+  remote: RemoteEntry,
+): boolean {
+  if (kept.crc64 !== undefined && remote.crc64 !== undefined) return kept.crc64 === remote.crc64;
+  return kept.etag === remote.etag;
 }
 
 /** The remote side as the journal last saw it (for a pass that did not list it). */
