@@ -393,6 +393,10 @@ class Pass {
     } catch (error) {
       if (recordId !== undefined) deps.sync.removeConflict(recordId);
       if (!isCoreError(error)) throw error;
+      // Transient (5xx, throttling, the network): the pass fails and the runner runs it
+      // again after its backoff. Reported and skipped, the local change would wait for the
+      // next full pass (the periodic rescan), with the pair idle meanwhile.
+      if (error.retryable) throw error;
       this.issue({
         path: p,
         code: 'remote-changed',
