@@ -40,7 +40,7 @@ const SEED = Number(process.env['FAULT_SOAK_SEED'] ?? 0x50a4);
 const PART = 256 * KiB;
 const SIZES: SoakSizes = LONG
   ? { smallFiles: 120, bigFiles: 3, remoteObjects: 30, bigSize: 3 * PART + 12_345 }
-  : { smallFiles: 40, bigFiles: 2, remoteObjects: 12, bigSize: 3 * PART + 12_345 };
+  : { smallFiles: 30, bigFiles: 2, remoteObjects: 8, bigSize: 3 * PART + 12_345 };
 /** Long: rounds until this much time went by in the faulted run. Short: ROUNDS rounds. */
 const SOAK_MS = LONG ? 5 * 60_000 : 0;
 const ROUNDS = 3;
@@ -88,6 +88,15 @@ const RULES: FaultRule[] = [
     op: ['PutObject', 'CompleteMultipartUpload', 'CopyObject', 'DeleteObject'],
     probability: 0.05,
     fault: { kind: 'drop-response' },
+  },
+  {
+    // The copy that keeps someone else's version aside before the local file replaces it
+    // fails once a round: a transient error there must not leave the local change behind.
+    id: 'keep-aside-5xx',
+    op: 'CopyObject',
+    key: '*/.ossync-conflicts/*',
+    times: 1,
+    fault: { kind: 'error', status: 503, code: 'ServiceUnavailable' },
   },
   { id: 'latency', op: '*', probability: 0.03, fault: { kind: 'latency', ms: 300, jitterMs: 300 } },
   {
@@ -270,7 +279,10 @@ async function soak(options: {
     engine.on('connectivity', (state) =>
       result.events.push(`${Math.round(performance.now() - t0)} ${state}`),
     );
+    const uploading = new Set<number>();
     engine.on('job', (job) => {
+      if (job.kind === 'upload' && job.state === 'running') uploading.add(job.id);
+      else uploading.delete(job.id);
       if (job.state === 'waiting-retry')
         result.retries[job.error?.code ?? '?'] = (result.retries[job.error?.code ?? '?'] ?? 0) + 1;
       if (job.state === 'failed') result.failed.push(`${job.key}: ${job.error?.message}`);
@@ -309,10 +321,14 @@ async function soak(options: {
       );
       if (outageNow) {
         outageDone = true;
-        // Cut the link once the first write of the round reached the server: transfers are
-        // in flight.
-        const w = world;
-        await waitUntil(() => w.writes().length > 0, 'the first write of the round', 60_000);
+        // Cut the link while uploads are in flight: this round's writes wait 1.5 s at the
+        // server, and the cut comes once one is running.
+        oss.server.faults.addRule({
+          id: 'outage-slow-writes',
+          op: ['PutObject', 'InitiateMultipartUpload', 'UploadPart'],
+          fault: { kind: 'latency', ms: 1500 },
+        });
+        await waitUntil(() => uploading.size > 0, 'an upload running', 60_000);
         const attempts = countConnectionAttempts();
         const downAt = performance.now();
         result.events.push(`${Math.round(downAt - t0)} down`);
@@ -320,6 +336,7 @@ async function soak(options: {
         await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
         const upAt = performance.now();
         attempts.stop();
+        oss.server.faults.removeRule('outage-slow-writes');
         await proxy.up();
         result.events.push(`${Math.round(performance.now() - t0)} up`);
         const times = attempts.times.map((t) => t - downAt);
@@ -392,7 +409,12 @@ describe(`fault soak (seed ${SEED}${LONG ? ', long' : ''})`, () => {
       // Requests within the stated factor of the fault-free run.
       expect(clean.requests).toBeGreaterThan(0);
       expect(factor).toBeLessThanOrEqual(REQUEST_FACTOR);
-      // Backoff never spins while offline.
+      // The outage cut uploads in flight and took the engine offline; its backoff never spun.
+      const down = faulted.events.findIndex((e) => e.endsWith(' down'));
+      expect(faulted.events.slice(down, down + 2).map((e) => e.split(' ')[1])).toEqual([
+        'down',
+        'offline',
+      ]);
       expect(faulted.offline).toBeDefined();
       expect(faulted.offline?.maxPerSecond ?? Infinity).toBeLessThanOrEqual(OFFLINE_MAX_PER_S);
       // The heap after GC stays flat: the last sample against the first (short), the median
