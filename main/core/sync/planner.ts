@@ -207,7 +207,7 @@ export function plan(input: PlanInput, policy: PlanPolicy): PlanAction {
       kind: 'nothing',
       report: {
         code: 'remote-only',
-        message: `The object for ${remote.path} was not synced by this pair and has no local file; it is left alone.`,
+        message: `The object for ${JSON.stringify(remote.path)} was not synced by this pair and has no local file; it is left alone.`,
       },
     };
   return { kind: 'nothing' };
@@ -224,7 +224,7 @@ function planLocal(
       ...upload('remote-removed', local, base, null),
       report: {
         code: 'remote-removed',
-        message: `The object for ${local.path} was removed remotely since the last sync; the local file is uploaded again.`,
+        message: `The object for ${JSON.stringify(local.path)} was removed remotely since the last sync; the local file is uploaded again.`,
       },
     };
   }
@@ -251,7 +251,7 @@ function planLocal(
     conflict: { resolution: 'local-won', remoteEtag: remote.etag },
     report: {
       code: 'remote-changed',
-      message: `The object for ${local.path} was changed remotely since the last sync; that version is kept under the conflicts prefix and the local file is uploaded.`,
+      message: `The object for ${JSON.stringify(local.path)} was changed remotely since the last sync; that version is kept under the conflicts prefix and the local file is uploaded.`,
     },
   };
 }
@@ -275,7 +275,7 @@ function planLocalGone(
     conflict: { resolution: 'remote-kept', remoteEtag: remote.etag },
     report: {
       code: 'remote-changed',
-      message: `${base.path} was deleted locally, but its object was changed remotely since the last sync; the object is kept.`,
+      message: `${JSON.stringify(base.path)} was deleted locally, but its object was changed remotely since the last sync; the object is kept.`,
     },
   };
 }
