@@ -565,8 +565,7 @@ export function renderReport(report: ReportFile, infos: readonly BenchInfo[]): s
   lines.push(
     '## How to reproduce',
     '',
-    '- `npm run bench`: every bench in the order above (about ' +
-      'the sum of their times, roughly half an hour), then this report rewritten whole. A bench that fails is reported as failed in its section, with its error; the others still run, and the command exits non-zero.',
+    '- `npm run bench`: every bench in the order above (about 25 minutes on a quiet machine), then this report rewritten whole. A bench that fails is reported as failed in its section, with its error; the others still run, and the command exits non-zero.',
     '- `npm run bench -- NAME [NAME...]`: those benches only; their sections are replaced and the others kept.',
     '- `BENCH_REPORT=0 npm run bench -- NAME`: run without touching the report (for profiling or trying options).',
     '- Options set through the environment are listed in each section; a run with any that changes what is measured is marked **quick run** and its verdicts are not counted above.',

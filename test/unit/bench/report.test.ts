@@ -259,6 +259,80 @@ describe('rows of each bench', () => {
     expect(byFigure['watcher chokidar-polling: ready']!.note).toMatch(/not ready after 60 s/);
   });
 
+  it('ui: the targets the bench states, met and missed, with the blank page beside the frames', () => {
+    const raw = {
+      firstRows: { ms: 630, baselineMs: 49, ratio: 12.9, targetMs: 500, result: 'missed' },
+      scrollToLast: { ms: 12_100, baselineMs: 5600, ratio: 2.16, targetMs: null },
+      heap: { mb: 26.5, baselineMB: 4.2, ratio: 6.31, targetMB: 200 },
+      queuedList: {
+        firstRowsMs: 148,
+        baselineMs: 14,
+        ratio: 10.57,
+        targetMs: 500,
+        endToLastMs: 51_000,
+        endBaselineMs: 6300,
+        endRatio: 8.1,
+        heapMB: 38,
+        heapTargetMB: 200,
+      },
+      framesDuringProgress: {
+        longFramePercent: 0.33,
+        baselineLongFramePercent: 0,
+        blankPageLongFramePercent: 0.9,
+        targetLongFramePercent: 5,
+      },
+    };
+    const rows = info('ui').rows(raw);
+    expect(rows.map((r) => r.verdict)).toEqual([
+      'missed',
+      'no target',
+      'met',
+      'met',
+      'no target',
+      'met',
+      'met',
+    ]);
+    expect(rows[0]).toMatchObject({ measured: 630, ratio: 12.9, target: { op: '<', value: 500 } });
+    expect(rows[0]!.note).toMatch(/load/);
+    expect(rows[6]!.note).toContain('0.9%');
+  });
+
+  it('osslocal and crc64-pool: the listing target, and the pool against inline hashing', () => {
+    const osslocal = info('osslocal').rows({
+      putMiBs: 210,
+      baselinePutMiBs: 1488,
+      putRatio: 0.14,
+      getMiBs: 379,
+      baselineGetMiBs: 676,
+      getRatio: 0.56,
+      smallPutsPerSecond: 935,
+      baselineSmallPutsPerSecond: 7860,
+      smallPutRatio: 0.12,
+      listPageMs: 120,
+      baselineListPageMs: 0.42,
+      listPageRatio: 285,
+    });
+    expect(osslocal.map((r) => r.verdict)).toEqual([
+      'no target',
+      'no target',
+      'no target',
+      'missed',
+    ]);
+    expect(osslocal[3]!.note).toMatch(/8 to 16 ms/);
+    const pool = info('crc64-pool').rows({
+      workers: 2,
+      poolMiBs: 800,
+      inlineMiBs: 900,
+      poolMaxDelayMs: 2.1,
+      inlineMaxDelayMs: 30,
+    });
+    expect(pool[0]).toMatchObject({
+      figure: 'CRC64 of 8 MiB parts, 4 in flight, pool of 2 workers',
+      ratio: 0.889,
+    });
+    expect(pool[1]).toMatchObject({ measured: 2.1, baseline: { value: 30 }, ratio: 0.07 });
+  });
+
   it('scale: flat memory meets its target, a skipped tree is a miss that says why', () => {
     const raw = {
       engines: [
