@@ -14,7 +14,15 @@
  * One local OSS server for the file; one sync world per describe, one service for the
  * Browser rows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +123,11 @@ describe('going up: hostile local names in a mirror pair', () => {
     [`deep/${'d/'.repeat(150)}f.txt`]: 'deep',
     'case/Photo.JPG': 'upper',
     'case/photo.jpg': 'lower',
+    'url/pct%20.txt': 'percent',
+    'url/hash#1.txt': 'hash',
+    'url/plus+ .txt': 'plus',
+    'url/amp&q=?.txt': 'query',
+    'url/\u00e9 %C3%A9.txt': 'encoded-looking',
     'clash/a': 'a file where someone has a/b',
   };
   const LONG_NAME = `${'n'.repeat(250)}`;
@@ -388,6 +401,81 @@ describe('going up: hostile local names in a mirror pair', () => {
     expect(await objectsUnder(world.client, PREFIX)).toEqual(firstObjects);
     expect(rawTree(world.root, [LONG_NAME])).toEqual(before);
   });
+
+  const URL_NAMES: Record<string, string> = {
+    'pct%20.txt': 'percent',
+    'hash#1.txt': 'hash',
+    'plus+ .txt': 'plus',
+    'amp&q=?.txt': 'query',
+    '\u00e9 %C3%A9.txt': 'encoded-looking',
+  };
+
+  /** Rows that change the folder: after the checks above. */
+  const laterRows: Row[] = [
+    {
+      id: 'U17',
+      input:
+        'names with URL syntax (`%20`, `#`, `+`, `&`, `=`, `?`, `%C3%A9`) in `url/`, then that folder renamed to `url moved %2F#`',
+      expected:
+        'uploaded under their literal names; the rename is done on the server (a CopyObject to each new key, then the old key deleted), no byte uploaded again, the same content under the new keys; a second sync sends no write',
+      check: async () => {
+        for (const [name, content] of Object.entries(URL_NAMES))
+          expect(await crcOf(`url/${name}`), name).toBe(crc(content));
+        const moved = 'url moved %2F#';
+        renameSync(path.join(world.root, 'url'), path.join(world.root, moved));
+        world.clearRequests();
+        expect((await world.sync()).state).toBe('idle');
+        const ops = world.writes().map((w) => w.op);
+        expect(ops.filter((op) => op === 'PutObject' || op === 'UploadPart')).toEqual([]);
+        const names = Object.keys(URL_NAMES).sort();
+        const keysOf = (op: string) =>
+          world
+            .writes()
+            .filter((w) => w.op === op)
+            .map((w) => w.key)
+            .sort();
+        // A move: a copy to each new key, then the old key deleted (its content lives on).
+        expect(keysOf('CopyObject')).toEqual(
+          names.map((name) => `${PREFIX}${moved}/${name}`).sort(),
+        );
+        expect(keysOf('DeleteObject')).toEqual(names.map((name) => `${PREFIX}url/${name}`).sort());
+        const after = await objectsUnder(world.client, PREFIX);
+        for (const [name, content] of Object.entries(URL_NAMES)) {
+          expect(await crcOf(`${moved}/${name}`), name).toBe(crc(content));
+          expect(after.has(`${PREFIX}url/${name}`), name).toBe(false);
+        }
+        world.clearRequests();
+        expect((await world.sync()).state).toBe('idle');
+        expect(world.writes()).toEqual([]);
+      },
+    },
+    {
+      id: 'U18',
+      input:
+        'files `sp/trail.txt `, `win/back\\slash.txt` and `rtl/\\u202Egnp.exe` deleted locally (mirror)',
+      expected:
+        "each object moved to the pair's trash under its own name, same bytes, the original key gone; a second sync sends no write",
+      check: async () => {
+        const gone = ['sp/trail.txt ', 'win/back\\slash.txt', 'rtl/\u202Egnp.exe'];
+        for (const rel of gone) rmSync(path.join(world.root, rel));
+        world.clearRequests();
+        expect((await world.sync()).state).toBe('idle');
+        const after = await objectsUnder(world.client, PREFIX);
+        const trash = [...after.keys()].filter((key) => key.startsWith(`${PREFIX}.ossync-trash/`));
+        for (const rel of gone) {
+          expect(after.has(PREFIX + rel), rel).toBe(false);
+          const kept = trash.filter((key) => key.endsWith(`/${rel}`));
+          expect(kept, rel).toHaveLength(1);
+          expect(after.get(kept[0]!), rel).toBe(firstObjects.get(PREFIX + rel));
+        }
+        world.clearRequests();
+        expect((await world.sync()).state).toBe('idle');
+        expect(world.writes()).toEqual([]);
+      },
+    },
+  ];
+
+  for (const row of laterRows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
 });
 
 // ---------------------------------------------------------------------------------------
