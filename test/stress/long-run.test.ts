@@ -30,10 +30,10 @@ const SEED = Number(process.env['LONG_RUN_SEED'] ?? 0x10a6);
 const BUCKET = 'long-run';
 const PREFIX = 'lr/';
 /** How long the script changes the folder, and how often. */
-const CHURN_MS = LONG ? 10 * 60_000 : 6_000;
+const CHURN_MS = LONG ? 10 * 60_000 : 5_000;
 const STEP_MS = LONG ? 300 : 30;
 /** Files in the folder at the start, and about as many as the script keeps. */
-const START_FILES = LONG ? 700 : 100;
+const START_FILES = LONG ? 700 : 60;
 const TARGET_FILES = LONG ? 1000 : 250;
 const SAMPLE_MS = LONG ? 1000 : 200;
 /**
@@ -269,10 +269,13 @@ describe(`long run of ossync sync --watch (seed ${SEED}${LONG ? ', long' : ''})`
         samples.filter((s) => s.at >= from && s.at < to);
       const second = minute(60_000, 120_000);
       const last = minute(churnMs - 60_000, churnMs);
-      const perMinute = Array.from({ length: Math.ceil(churnMs / 60_000) }, (_, m) => {
-        const slice = minute(m * 60_000, (m + 1) * 60_000);
-        return `${mib(median(slice.map((s) => s.rss)))}/${median(slice.map((s) => s.fds))}`;
-      });
+      const perMinute = Array.from(
+        { length: Math.max(1, Math.floor(churnMs / 60_000)) },
+        (_, m) => {
+          const slice = minute(m * 60_000, (m + 1) * 60_000);
+          return `${mib(median(slice.map((s) => s.rss)))}/${median(slice.map((s) => s.fds))}`;
+        },
+      );
       console.log(
         `long run seed ${SEED}: ${steps} changes in ${Math.round(churnMs / 1000)} s ${JSON.stringify(churn.counts)}; ` +
           `${want.size} files at the end; the bucket caught up ${Math.round(settleMs)} ms after the last change; ` +
