@@ -407,6 +407,16 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
         break;
     }
     const failure = toCoreError(error);
+    if (job.pair !== null && job.kind === 'upload' && failure.code === 'local-not-found') {
+      // A folder pair's file moved or deleted while it uploaded: the job is superseded, not
+      // failed (the pair looks at the path again when it ends), and a multipart upload it
+      // began is aborted like a cancelled job's. As a failed job it kept that upload on the
+      // server for good (the orphan sweep leaves uploads that jobs own) and showed an error
+      // nobody can fix.
+      this.store.setState(job.id, 'cancelled');
+      await this.cleanUpCancelled(this.store.get(job.id) ?? job);
+      return;
+    }
     this.offline.recordFailure(failure);
     if (failure.unreachable && this.offline.state === 'offline') {
       // The endpoint is gone, not this job: do not burn its attempts while offline.
