@@ -389,6 +389,8 @@ let outside: string;
 let outsideBefore: Map<string, string>;
 const worlds: HostileWorld[] = [];
 const earlyTasks: { run: () => Promise<void>; promise?: Promise<void> }[] = [];
+/** Folders the early tasks made: removed at the end even when their describe was filtered out. */
+const scratch: string[] = [];
 
 /**
  * Setup that waits on a child process (the CLI, the unprivileged run): started with the suite,
@@ -428,7 +430,7 @@ afterAll(async () => {
   for (const made of worlds) await made.close().catch(() => {});
   for (const dir of [...mounts].reverse()) spawnSync('umount', ['-l', dir]);
   await oss?.close();
-  rmSync(outside, { recursive: true, force: true });
+  for (const dir of [outside, ...scratch]) rmSync(dir, { recursive: true, force: true });
 });
 
 const issueOf = (made: HostileWorld, p: string) =>
@@ -553,6 +555,7 @@ describe('`ossync get` into a folder with links and files in the way', () => {
       await client.put(`${prefix}${key}`, Buffer.from(`remote ${key}`));
     await client.put(`${prefix}dl/ok.txt`, okBytes);
     dest = mkdtempSync(path.join(tmpdir(), 'ossync-get-'));
+    scratch.push(dest, `${dest}-data`);
     mkdirSync(path.join(dest, 'dl'));
     symlinkSync(path.join(outside, 'dir'), path.join(dest, 'dl', 'out'));
     symlinkSync(path.join(outside, 'secret.txt'), path.join(dest, 'dl', 'linkfile.txt'));
@@ -733,6 +736,7 @@ describe('unreadable files and folders', () => {
   const ready = early(async () => {
     if (!CAN_SETPRIV) return;
     base = mkdtempSync(path.join(tmpdir(), 'ossync-nobody-'));
+    scratch.push(base);
     const root = path.join(base, 'folder');
     mkdirSync(path.join(root, 'locked'), { recursive: true });
     writeFileSync(path.join(root, 'plain.txt'), 'plain');
