@@ -31,6 +31,7 @@ import { createService, type Service } from '../../main/core/service/service.js'
 import type { StoredIssue } from '../../main/core/db/sync-store.js';
 import {
   ContractError,
+  parseResult,
   type MethodName,
   type Params,
   type Result,
@@ -900,6 +901,33 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
         const ok = `${'\u00e9'.repeat(127)}a`;
         const alone = await download('D17-alone', [`${BROWSE}D17/${ok}`]);
         expect(alone.tree).toEqual(new Map([[ok, crc('255 bytes')]]));
+      },
+    },
+    {
+      id: 'L01',
+      input: 'the Browser listing each hostile folder `br/D01/` .. `br/D18/` (delimiter `/`)',
+      expected:
+        "every object and sub-folder is shown exactly as its key is, and each page passes the contract's result check (what the renderer applies), so no hostile key makes a folder unbrowsable",
+      check: async () => {
+        for (const [id, objects] of Object.entries(fixtures)) {
+          const folder = `${BROWSE}${id}/`;
+          const page = await call('objects.list', { accountId, bucket: BUCKET, prefix: folder });
+          const parsed = parseResult('objects.list', page);
+          expect(parsed.ok, `${id}: ${JSON.stringify(parsed)}`).toBe(true);
+          expect(page.nextContinuationToken).toBeNull();
+          // What a delimited listing shows of the fixture: names up to their first '/'.
+          const shown = new Set<string>();
+          for (const rel of Object.keys(objects)) {
+            if (rel === '') continue; // the folder's own marker is the folder
+            const slash = rel.indexOf('/');
+            shown.add(slash < 0 ? rel : rel.slice(0, slash + 1));
+          }
+          const listed = [
+            ...page.prefixes.map((prefix) => prefix.slice(folder.length)),
+            ...page.objects.map((object) => object.key.slice(folder.length)),
+          ];
+          expect(listed.sort(), id).toEqual([...shown].sort());
+        }
       },
     },
     {
