@@ -237,7 +237,13 @@ export function benchOptions(
 export async function runBench(
   info: BenchInfo,
   bench: () => Promise<Record<string, unknown>>,
-  context: { env: NodeJS.ProcessEnv; repoRoot: string; now?: () => Date },
+  context: {
+    env: NodeJS.ProcessEnv;
+    repoRoot: string;
+    now?: () => Date;
+    /** A bench still running after this fails with a timeout (it is not stopped). */
+    timeoutMs?: number;
+  },
 ): Promise<Section> {
   const now = context.now ?? ((): Date => new Date());
   const { options, quick } = benchOptions(info, context.env);
@@ -245,8 +251,26 @@ export async function runBench(
   const startedAt = now();
   let raw: Record<string, unknown> | null = null;
   let error: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    raw = await bench();
+    const running = bench();
+    raw =
+      context.timeoutMs === undefined
+        ? await running
+        : await Promise.race([
+            running,
+            new Promise<never>((_resolve, reject) => {
+              timer = setTimeout(
+                () =>
+                  reject(
+                    new Error(
+                      `timed out: still running after ${formatNumber(context.timeoutMs! / 60_000)} min`,
+                    ),
+                  ),
+                context.timeoutMs,
+              );
+            }),
+          ]);
   } catch (caught) {
     error = (caught instanceof Error ? (caught.stack ?? caught.message) : String(caught))
       .split(`${context.repoRoot}/`)
@@ -254,6 +278,8 @@ export async function runBench(
       .split('\n')
       .slice(0, 12)
       .join('\n');
+  } finally {
+    clearTimeout(timer);
   }
   const finishedAt = now();
   let rows: Row[] = [];
@@ -568,6 +594,8 @@ export function renderReport(report: ReportFile, infos: readonly BenchInfo[]): s
     '- `npm run bench`: every bench in the order above (about 25 minutes on a quiet machine), then this report rewritten whole. A bench that fails is reported as failed in its section, with its error; the others still run, and the command exits non-zero.',
     '- `npm run bench -- NAME [NAME...]`: those benches only; their sections are replaced and the others kept.',
     '- `BENCH_REPORT=0 npm run bench -- NAME`: run without touching the report (for profiling or trying options).',
+    '- `BENCH_TIMEOUT_MINUTES` (default 30): a bench still running after that is reported as failed (timed out) and the run goes on; at the end the command kills the processes it started and exits (the timed-out bench's temp folders stay).',
+    '- `npm run bench -- --report`: runs nothing; reads the stored raw figures into rows again (after a change to test/bench/figures.ts) and renders this report.',
     '- Options set through the environment are listed in each section; a run with any that changes what is measured is marked **quick run** and its verdicts are not counted above.',
     '- Run on an otherwise idle machine: other work on the same cores shows in every figure.',
     '',

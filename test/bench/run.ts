@@ -9,9 +9,10 @@
  * that file (test/bench/report.ts). A run of every bench rewrites the report whole; a run of
  * some replaces only their sections. A bench that throws is recorded as failed, with its
  * error, and the next one still runs; the command then exits 1. BENCH_REPORT=0 leaves the
- * report alone; `--report` (no bench) reads the stored raw figures into rows again and renders.
+ * report alone; BENCH_TIMEOUT_MINUTES (default 30) fails a bench that runs longer, so the
+ * report is still written; `--report` (no bench) reads the stored raw figures into rows again and renders.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCrc64Bench } from './crc64.js';
@@ -79,6 +80,10 @@ if (unknown.length > 0) {
 }
 const selected = names.length > 0 ? order.filter((name) => names.includes(name)) : order;
 
+/** A bench still running after BENCH_TIMEOUT_MINUTES (default 30) is recorded as failed. */
+const timeoutMinutes = Number(process.env['BENCH_TIMEOUT_MINUTES'] ?? 30);
+const timeoutMs =
+  (Number.isFinite(timeoutMinutes) && timeoutMinutes > 0 ? timeoutMinutes : 30) * 60_000;
 const results: Record<string, Record<string, unknown>> = {};
 const sections: Section[] = [];
 for (const name of selected) {
@@ -86,7 +91,7 @@ for (const name of selected) {
   const section = await runBench(
     BENCH_INFOS.find((info) => info.name === name)!,
     BENCHES[name] as Bench,
-    { env: process.env, repoRoot: REPO_ROOT },
+    { env: process.env, repoRoot: REPO_ROOT, timeoutMs },
   );
   if (section.status === 'failed') process.stdout.write(`${name} FAILED: ${section.error}\n`);
   sections.push(section);
@@ -107,7 +112,52 @@ if (process.env['BENCH_REPORT'] !== '0') {
 
 const summary = names.length === 1 ? { bench: names[0], ...results[names[0] as string] } : results;
 process.stdout.write(`${JSON.stringify(summary)}\n`);
-if (sections.some((section) => section.status === 'failed')) process.exitCode = 1;
+if (sections.some((section) => section.status === 'failed')) {
+  // A bench that timed out still holds its servers and children: end them, and leave.
+  if (sections.some((section) => section.error?.includes('timed out'))) {
+    killDescendants();
+    process.exit(1);
+  }
+  process.exitCode = 1;
+}
+
+/** SIGKILLs every process this one started, and theirs (Linux: read from /proc). */
+function killDescendants(): void {
+  const parents = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  for (const pid of entries) {
+    try {
+      // The command name (2nd field) may hold spaces and parentheses: read after the last ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(pid), ppid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parents)
+      if (ours.has(ppid) && !ours.has(pid)) {
+        ours.add(pid);
+        grew = true;
+      }
+  }
+  ours.delete(process.pid);
+  for (const pid of ours) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
 
 /** JSON as the repository's prettier writes it (`npm run lint` checks docs/*.json). */
 async function formatJson(value: unknown): Promise<string> {

@@ -540,6 +540,16 @@ describe('runBench', () => {
     });
   });
 
+  it('fails a bench that runs past the timeout, so the run goes on', async () => {
+    const section = await runBench(crc64, () => new Promise(() => undefined), {
+      env: {},
+      repoRoot: '/repo',
+      timeoutMs: 30,
+    });
+    expect(section).toMatchObject({ status: 'failed', raw: null });
+    expect(section.error).toMatch(/^Error: timed out: still running after 0\.001 min/);
+  });
+
   it('keeps figures it cannot read into rows, and says why', async () => {
     const section = await runBench(crc64, () => Promise.resolve({ renamed: 1 }), {
       env: {},
