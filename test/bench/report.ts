@@ -594,7 +594,7 @@ export function renderReport(report: ReportFile, infos: readonly BenchInfo[]): s
     '- `npm run bench`: every bench in the order above (about 25 minutes on a quiet machine), then this report rewritten whole. A bench that fails is reported as failed in its section, with its error; the others still run, and the command exits non-zero.',
     '- `npm run bench -- NAME [NAME...]`: those benches only; their sections are replaced and the others kept.',
     '- `BENCH_REPORT=0 npm run bench -- NAME`: run without touching the report (for profiling or trying options).',
-    '- `BENCH_TIMEOUT_MINUTES` (default 30): a bench still running after that is reported as failed (timed out) and the run goes on; at the end the command kills the processes it started and exits (the timed-out bench's temp folders stay).',
+    '- `BENCH_TIMEOUT_MINUTES` (default 30): a bench still running after that is reported as failed (timed out) and the run goes on; at the end the command kills the processes it started and exits (the temp folders of the timed-out bench stay).',
     '- `npm run bench -- --report`: runs nothing; reads the stored raw figures into rows again (after a change to test/bench/figures.ts) and renders this report.',
     '- Options set through the environment are listed in each section; a run with any that changes what is measured is marked **quick run** and its verdicts are not counted above.',
     '- Run on an otherwise idle machine: other work on the same cores shows in every figure.',
