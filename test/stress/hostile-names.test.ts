@@ -848,7 +848,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
       id: 'D13',
       input: '`café.txt` as two keys, NFC and NFD, both present',
       expected:
-        "pair: both left alone, reported remote-only; Browser on Linux: two files, each under its key's exact bytes (no normalisation); see W04 for macOS",
+        "pair: both left alone, reported remote-only; Browser on Linux: two files, each under its key's exact bytes (no normalisation); see W05 for macOS",
       check: async () => {
         pairLeftAlone('D13');
         await browserDownloads('D13', { [NFC]: 'nfc key', [NFD]: 'nfd key' });
@@ -858,7 +858,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
       id: 'D14',
       input: 'case-only twins `Photo.JPG` and `photo.jpg` as keys',
       expected:
-        'pair: both left alone, reported remote-only; Browser on Linux: two files; see W05 for case-insensitive targets',
+        'pair: both left alone, reported remote-only; Browser on Linux: two files; see W06 for case-insensitive targets',
       check: async () => {
         pairLeftAlone('D14');
         await browserDownloads('D14', { 'Photo.JPG': 'upper', 'photo.jpg': 'lower' });
@@ -1322,7 +1322,7 @@ describe('Windows and macOS targets, through core/fs/local-paths', () => {
     {
       id: 'W04',
       input:
-        'Windows escapes coming down: `..\\\\x`, `a\\\\..\\\\..\\\\x`, `C:\\\\x`, `c:x`, `\\\\\\\\server\\\\share\\\\x`, `/abs`',
+        'Windows escapes coming down: `..\\x`, `a\\..\\..\\x`, `C:\\x`, `c:x`, `\\\\server\\share\\x`, `/abs`',
       expected:
         'refused on Windows and Linux alike (a backslash, a drive letter, a network path, an absolute key); nothing resolves outside the folder',
       check: () => {
