@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { openDatabase, type Db } from './db/database.js';
+import { openDatabase, type Db, type OpenDatabaseOptions } from './db/database.js';
 import { JobStore } from './db/job-store.js';
 import { SyncStore } from './db/sync-store.js';
 import { NodeLocalFs } from './fs/local-fs.js';
@@ -32,9 +32,11 @@ export function createTransferRuntime(options: {
   engine?: EngineOptions;
   /** Options of the OSS adapter (timeouts, connections, a call observer for metrics). */
   remote?: OssRemoteStoreOptions;
+  /** How the state database is opened (a test wraps the connection to inject faults). */
+  database?: OpenDatabaseOptions;
 }): TransferRuntime {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(options.dataDir, 'state.db'));
+  const db = openDatabase(path.join(options.dataDir, 'state.db'), options.database);
   const store = new JobStore(db);
   let remote: OssRemoteStore;
   try {
