@@ -93,6 +93,10 @@ export class JobStore {
         `UPDATE jobs SET upload_id = ?, part_size = ?, file_size = ?, file_mtime_ns = ?, file_ino = ?, updated_at = ?
          WHERE id = ?`,
       ),
+      setPutIntent: db.prepare<[string, number, string, string, number, number]>(
+        `UPDATE jobs SET result_etag = ?, result_crc64 = NULL, file_size = ?, file_mtime_ns = ?, file_ino = ?,
+           updated_at = ? WHERE id = ?`,
+      ),
       setCopyUpload: db.prepare<[string | null, number | null, number, number]>(
         'UPDATE jobs SET upload_id = ?, part_size = ?, updated_at = ? WHERE id = ?',
       ),
@@ -380,6 +384,22 @@ export class JobStore {
     );
   }
 
+  /**
+   * Records, before a folder pair's upload sends its one PUT, the ETag the object will have
+   * and the identity of the file it was read from: if the file is gone by the time the job
+   * can be marked done (a crash came between), the object is still known to be this job's.
+   */
+  setPutIntent(id: number, etag: string, source: SourceIdentity): void {
+    this.stmts.setPutIntent.run(
+      etag,
+      source.size,
+      source.mtimeNs.toString(),
+      source.ino.toString(),
+      this.now(),
+      id,
+    );
+  }
+
   setSize(id: number, size: number): void {
     this.stmts.setSize.run(size, this.now(), id);
   }
@@ -419,9 +439,12 @@ export class JobStore {
     return this.stmts.clearFinished.run().changes;
   }
 
-  /** Whether an unfinished job of the pair syncs `path`, or moves it away (its old path). */
-  hasUnfinishedJob(pairId: number, path: string): boolean {
-    return this.pairJobs.hasUnfinishedJob(pairId, path);
+  /**
+   * Whether an unfinished job of the pair syncs `path`, or moves it away (its old path); with
+   * `endedSince`, also one that ended at or after that time (this store's clock).
+   */
+  hasUnfinishedJob(pairId: number, path: string, endedSince?: number): boolean {
+    return this.pairJobs.hasUnfinishedJob(pairId, path, endedSince);
   }
 
   /** The pair's unfinished jobs, and the bytes its uploads and downloads still have to move. */

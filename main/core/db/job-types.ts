@@ -65,7 +65,10 @@ export interface Job {
    * must still have (NewJob.expectEtag).
    */
   remoteEtag: string | null;
-  /** done: what the job produced; a copy also records it between its copy and its delete. */
+  /**
+   * done: what the job produced; a copy also records it between its copy and its delete, and
+   * a folder pair's upload records the ETag of its PUT before sending it (setPutIntent).
+   */
   resultEtag: string | null;
   resultCrc64: string | null;
   createdAt: number;

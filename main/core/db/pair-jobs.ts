@@ -5,6 +5,7 @@ import type { Job, JournalOp, NewJob } from './job-types.js';
 import { JOURNAL_DELETE_SQL, JOURNAL_UPSERT_SQL } from './journal-rows.js';
 
 const UNFINISHED = `('queued', 'running', 'waiting-retry', 'paused')`;
+const ENDED = `('done', 'failed', 'cancelled')`;
 
 /** Where a page of a pair's failed jobs ends: pass the last job's path and id back. */
 export interface FailedJobsCursor {
@@ -47,6 +48,15 @@ export class PairJobs {
                           WHERE pair_id = @pairId AND state IN ${UNFINISHED} AND rel_path = @path)
              OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_by_pair_source
                           WHERE pair_id = @pairId AND source_rel_path = @path AND state IN ${UNFINISHED}) AS busy`,
+      ),
+      busySince: db.prepare<[{ pairId: number; path: string; since: number }], { busy: number }>(
+        `SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_by_pair
+                          WHERE pair_id = @pairId AND state IN ${UNFINISHED} AND rel_path = @path)
+             OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_by_pair
+                          WHERE pair_id = @pairId AND state IN ${ENDED} AND rel_path = @path AND updated_at >= @since)
+             OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_by_pair_source
+                          WHERE pair_id = @pairId AND source_rel_path = @path
+                            AND (state IN ${UNFINISHED} OR updated_at >= @since)) AS busy`,
       ),
       // Bytes still to send or receive: a copy or delete moves none through this computer.
       pending: db.prepare<[number], { files: number; bytes: number }>(
@@ -113,9 +123,13 @@ export class PairJobs {
       this.stmts.remove.run(row.pair_id, row.source_rel_path);
   }
 
-  /** Whether a job of the pair that is not finished syncs `path` (or moves it away). */
-  hasUnfinishedJob(pairId: number, path: string): boolean {
-    return this.stmts.busy.get({ pairId, path })?.busy === 1;
+  /**
+   * Whether a job of the pair that is not finished syncs `path` (or moves it away); with
+   * `endedSince`, also one that ended at or after that time.
+   */
+  hasUnfinishedJob(pairId: number, path: string, endedSince?: number): boolean {
+    if (endedSince === undefined) return this.stmts.busy.get({ pairId, path })?.busy === 1;
+    return this.stmts.busySince.get({ pairId, path, since: endedSince })?.busy === 1;
   }
 
   /** Unfinished jobs of the pair, and the bytes they still have to transfer. */

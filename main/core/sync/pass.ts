@@ -91,6 +91,8 @@ class Pass {
   private mayBeBusy = true;
   /** The journal had rows when the pass started (a new file can be a rename only then). */
   private mayBeRenamed = true;
+  /** When the pass began: a job that ended since may have changed one side after it was read. */
+  private startedAt = 0;
 
   constructor(
     private readonly deps: PassDeps,
@@ -107,6 +109,7 @@ class Pass {
     for (const root of roots) deps.sync.clearIssuesUnder(pair.id, root);
     // Per-path lookups that cannot find anything are skipped: on a new pair's first pass
     // they were most of its time (100,000 files: 3.5 s of 6 s).
+    this.startedAt = deps.now();
     this.mayBeBusy = deps.jobs.pairPending(pair.id).files > 0;
     this.mayBeRenamed = deps.sync.journalCount(pair.id) > 0;
 
@@ -216,7 +219,11 @@ class Pass {
     let input = { local: triple.local, remote: assumed, base: triple.base };
     let action = plan(input, policy);
     if (action.kind === 'nothing' && action.report === undefined) return;
-    if (this.mayBeBusy && deps.jobs.hasUnfinishedJob(pair.id, triple.path)) {
+    // A path whose job ended during the pass is busy too: the listing and the journal page
+    // were read at different moments, so one side may predate the job and the other not (a
+    // listing taken just before an upload landed, with the journal row that upload wrote:
+    // "removed remotely", uploaded again). The runner looks at it again once the pass is over.
+    if (this.mayBeBusy && deps.jobs.hasUnfinishedJob(pair.id, triple.path, this.startedAt)) {
       this.result.busy.push(triple.path);
       return;
     }
@@ -265,7 +272,12 @@ class Pass {
           input.remote === null &&
           input.base === null
         ) {
-          const from = await findRename(deps.sync, pair, local, this.movedFrom, (entry) =>
+          const taken = {
+            has: (source: string): boolean =>
+              this.movedFrom.has(source) ||
+              (this.mayBeBusy && deps.jobs.hasUnfinishedJob(pair.id, source)),
+          };
+          const from = await findRename(deps.sync, pair, local, taken, (entry) =>
             this.hashLocal(entry),
           );
           // Its object must still be the synced version: someone else's newer one is neither

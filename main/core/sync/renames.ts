@@ -41,13 +41,15 @@ async function missingLocally(pair: PairConfig, p: string): Promise<boolean> {
  * The synced file a new local file was renamed or moved from, if any: a journal entry whose
  * path no longer exists locally and that has the same inode, size and mtime (a rename on
  * the same disk), or, for larger files, the same size and CRC64 (a copy then delete, an
- * app that saves under a new inode). `taken` holds sources already used in this pass.
+ * app that saves under a new inode). `taken` says which sources may not be used: those
+ * already used in this pass, and those with an unfinished job (a move from that path still
+ * queued would otherwise be planned twice, and the second copy find no source).
  */
 export async function findRename(
   sync: SyncStore,
   pair: PairConfig,
   local: LocalEntry,
-  taken: ReadonlySet<string>,
+  taken: { has(path: string): boolean },
   hash: (entry: LocalEntry) => Promise<string | undefined>,
 ): Promise<JournalEntry | undefined> {
   // Any size: the engine copies objects over CopyObject's 1 GB in parts (UploadPartCopy).

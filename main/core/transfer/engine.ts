@@ -23,7 +23,7 @@ import {
   runCopy,
   runDelete,
 } from './server-side.js';
-import { abandonUpload, runUpload, type TransferResult } from './upload.js';
+import { abandonUpload, landedEarlier, runUpload, type TransferResult } from './upload.js';
 
 export interface EngineLimits {
   /** Files transferring at once. */
@@ -408,13 +408,20 @@ export class TransferEngine extends EventEmitter<EngineEvents> {
     }
     const failure = toCoreError(error);
     if (job.pair !== null && job.kind === 'upload' && failure.code === 'local-not-found') {
-      // A folder pair's file moved or deleted while it uploaded: the job is superseded, not
-      // failed (the pair looks at the path again when it ends), and a multipart upload it
-      // began is aborted like a cancelled job's. As a failed job it kept that upload on the
-      // server for good (the orphan sweep leaves uploads that jobs own) and showed an error
-      // nobody can fix.
+      // A folder pair's file moved or deleted: if what the job sent had landed (a crash came
+      // between OSS's commit and the job's end), the job is done, so the pair's journal knows
+      // the object and its next pass deletes or moves it like any synced file's. Otherwise the
+      // job is superseded, not failed (the pair looks at the path again when it ends), and the
+      // multipart upload it began is aborted like any cancelled job's: as a failed job it kept
+      // that upload on the server for good, since the orphan sweep leaves uploads jobs own.
+      const current = this.store.get(job.id) ?? job;
+      const landed = await landedEarlier(this.ctx, current).catch(() => undefined);
+      if (landed !== undefined) {
+        this.store.finish(job.id, landed);
+        return;
+      }
       this.store.setState(job.id, 'cancelled');
-      await this.cleanUpCancelled(this.store.get(job.id) ?? job);
+      await this.cleanUpCancelled(current);
       return;
     }
     this.offline.recordFailure(failure);

@@ -47,6 +47,12 @@ async function putWhole(
   signal: AbortSignal,
 ): Promise<TransferResult> {
   const data = await ctx.fs.readRange(path, 0, source.size);
+  if (job.pair !== null)
+    ctx.store.setPutIntent(
+      job.id,
+      createHash('md5').update(data).digest('hex').toUpperCase(),
+      toSourceIdentity(source),
+    );
   const crc = ctx.crc.hash(data);
   crc.catch(() => {}); // awaited below, unless the PUT fails first (then the pool may reject it)
   let sent = 0;
@@ -304,6 +310,38 @@ async function completedEarlier(ctx: TransferContext, job: Job): Promise<Transfe
     );
   }
   return { etag: object.etag, crc64 };
+}
+
+/**
+ * What a folder pair's upload sent before its file went away, if it landed: a crash after OSS
+ * committed the object and before the job was marked done, or a file deleted just after its
+ * last byte was read. Known by the PUT's ETag recorded before sending (setPutIntent), or by
+ * the recorded parts of a multipart upload that was completed. Undefined when it did not land.
+ */
+export async function landedEarlier(
+  ctx: TransferContext,
+  job: Job,
+): Promise<TransferResult | undefined> {
+  const source = job.source;
+  if (source === null) return undefined;
+  let expected: { etag: string; crc64: string | undefined };
+  if (job.uploadId !== null && job.partSize !== null) {
+    const stored = ctx.store.parts(job.id);
+    if (stored.length !== partCount(source.size, job.partSize)) return undefined;
+    expected = { etag: multipartEtag(stored), crc64: combinedCrc(stored) };
+  } else if (job.resultEtag !== null) {
+    expected = { etag: job.resultEtag, crc64: undefined };
+  } else return undefined;
+  const object = await ctx.remote.headObject(job.bucket, job.key);
+  if (
+    object === undefined ||
+    object.size !== source.size ||
+    object.etag.toUpperCase() !== expected.etag.toUpperCase() ||
+    object.crc64 === undefined ||
+    (expected.crc64 !== undefined && object.crc64 !== expected.crc64)
+  )
+    return undefined;
+  return { etag: object.etag, crc64: object.crc64, source };
 }
 
 /** Aborts the job's multipart upload on the server (a missing one is fine) and forgets it. */
