@@ -101,6 +101,9 @@ class RuleSet {
   /** 1: ignored, -1: re-included by a negation, 0: no pattern matched. */
   test(path: string): number {
     if (this.literals !== undefined && !this.literals.test(path)) return 0;
+    // Remote keys from other tools can give paths `ignore` throws a RangeError for ('/x',
+    // './x', '../x', '.', '..': the pass failed on them); no pattern is about such a path.
+    if (!ignore.isPathValid(path)) return 0;
     if (++this.uses > CACHE_LIMIT) {
       this.current = this.fresh();
       this.uses = 0;

@@ -50,6 +50,20 @@ describe('ignore rules', () => {
     expect(DEFAULT_IGNORE_PATTERNS).toContain('.ossync*');
   });
 
+  it('answers for remote paths no file can have (a leading slash, ".", "..") without throwing', () => {
+    // Keys other tools write: `prefix//x` is the path '/x' (its folder lookup overflowed the
+    // stack), and `ignore` throws a RangeError for '/x', './x', '../x', '.' and '..'.
+    // Brackets switch off the literal shortcut, so every path reaches `ignore`.
+    put('.ossyncignore', '[y]*.tmp\n');
+    const matcher = createIgnoreMatcher({ root, patterns: ['[x]*.log'] });
+    for (const p of ['/abs.txt', '//x.txt', '/', '/x.log/y.txt', './x.txt', '../x.txt', '.', '..'])
+      expect(() => matcher.ignores(p, false), p).not.toThrow();
+    expect(matcher.ignores('a//b.txt', false)).toBe(false);
+    expect(matcher.ignores('..', false)).toBe(false);
+    expect(matcher.ignores('x.log', false)).toBe(true);
+    expect(matcher.ignores('a/y.tmp', false)).toBe(true);
+  });
+
   it("the pair's patterns: gitignore syntax relative to the root", () => {
     const matcher = createIgnoreMatcher({
       root,
