@@ -529,6 +529,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
       [`${'d/'.repeat(150)}f.txt`]: 'deep',
       [pathOfKeyBytes('br/D18/', 'k/', 1023)]: 'a key of 1023 bytes',
     },
+    D19: { 'scoped/../y': 'dotdot in a folder', 'scoped//z': 'empty segment in a folder' },
   };
   let world: SyncWorld;
   let service: Service;
@@ -611,7 +612,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
   beforeAll(async () => {
     world = await startSyncWorld({
       oss,
-      files: { 'keep.txt': 'keep' },
+      files: { 'keep.txt': 'keep', 'scoped/f.txt': 'in a scoped folder' },
       // A pattern with brackets has no literal to prefilter on: every path reaches `ignore`.
       pair: { prefix: PREFIX, mode: 'mirror', ignore: ['[z]*.bak'] },
     });
@@ -905,6 +906,28 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
       },
     },
     {
+      id: 'D19',
+      input:
+        'keys `scoped/../y` and `scoped//z` under a local folder `scoped/`, and a scoped pass over it (what a watcher event triggers: only that folder listed)',
+      expected:
+        'the full and the scoped pass both end idle; both keys left alone and reported remote-only; `scoped/f.txt` synced; nothing written locally',
+      check: async () => {
+        pairLeftAlone('D19');
+        world.clearRequests();
+        world.runner.requestPass(['scoped'], true);
+        const status = await world.runner.settled();
+        expect(status.state).toBe('idle');
+        expect(world.writes()).toEqual([]);
+        // The scoped pass listed the folder (it saw the hostile keys) and reported them again.
+        expect(world.requests.some((r) => r.op === 'ListObjectsV2')).toBe(true);
+        for (const rel of Object.keys(fixtures.D19!))
+          expect(issuesOf(world).find((issue) => issue.path === rel)?.code, rel).toBe(
+            'remote-only',
+          );
+        expect(pairAfter.has(`${PREFIX}scoped/f.txt`)).toBe(true);
+      },
+    },
+    {
       id: 'L01',
       input: 'the Browser listing each hostile folder `br/D01/` .. `br/D18/` (delimiter `/`)',
       expected:
@@ -1077,7 +1100,13 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     for (const [key, etag] of pairBefore) expect(pairAfter.get(key), key).toBe(etag);
     expect([...pairAfter.keys()]).toEqual([...pairBefore.keys()]);
     expect(pairAfter.has(`${PREFIX}keep.txt`)).toBe(true);
-    expect(rawTree(world.root)).toEqual(new Map([['keep.txt', crc('keep')]]));
+    expect(rawTree(world.root)).toEqual(
+      new Map([
+        ['keep.txt', crc('keep')],
+        ['scoped/', 'dir'],
+        ['scoped/f.txt', crc('in a scoped folder')],
+      ]),
+    );
     expect(readdirSync(path.dirname(world.root)).sort()).toEqual(['data', 'folder']);
     expect(readdirSync(work).sort()).toEqual(['data', 'sources', 'targets']);
     expect(existsSync(path.join(work, 'x'))).toBe(false);
