@@ -929,7 +929,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     },
     {
       id: 'L01',
-      input: 'the Browser listing each hostile folder `br/D01/` .. `br/D18/` (delimiter `/`)',
+      input: 'the Browser listing each hostile folder `br/D01/` .. `br/D19/` (delimiter `/`)',
       expected:
         "every object and sub-folder is shown exactly as its key is, and each page passes the contract's result check (what the renderer applies), so no hostile key makes a folder unbrowsable",
       check: async () => {
