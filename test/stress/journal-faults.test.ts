@@ -205,6 +205,18 @@ describe('journal fault sweep: the N-th database write fails, for every N', () =
     sweep('small', 'once'),
   );
 
+  // The die mode's sharpest case, in the short variant too: a process killed between creating
+  // a download's temp file and recording it left the file behind for good.
+  it('the app dies when it records a download temp file: the restart removes the file', async () => {
+    const reference = await runOnce('small', undefined, 'die');
+    const n = reference.labels.findIndex((l) => l.startsWith('UPDATE jobs SET temp_path')) + 1;
+    expect(n).toBeGreaterThan(0);
+    const result = await runOnce('small', n, 'die');
+    expect(result.fired?.n).toBe(n);
+    expect(result.problems).toEqual([]);
+    expect(result.state).toEqual(reference.state);
+  });
+
   it.runIf(LONG)(
     'small tree, the app dies at each write and starts again',
     { timeout: 600_000 },

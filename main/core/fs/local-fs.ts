@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../errors.js';
@@ -38,6 +38,12 @@ export interface LocalFs {
   openTempForResume(tempPath: string): Promise<TempFile>;
   /** Deletes a file; one that is already gone is fine. */
   remove(path: string): Promise<void>;
+  /**
+   * Deletes the temp files openTemp made for `target` that are left over (a process that died
+   * after creating one and before recording it), except `keep`. Returns how many went. (Two
+   * downloads of one target at the same time: the other one loses its temp file and retries.)
+   */
+  removeStaleTemps(target: string, keep?: string): Promise<number>;
 }
 
 export interface TempFile {
@@ -70,7 +76,8 @@ export type LocalFsOp =
   | 'close'
   | 'rename'
   | 'mkdir'
-  | 'unlink';
+  | 'unlink'
+  | 'readdir';
 
 export interface NodeLocalFsOptions {
   /**
@@ -123,6 +130,7 @@ const VERB: Record<LocalFsOp, string> = {
   rename: 'replace',
   mkdir: 'create the folder',
   unlink: 'delete',
+  readdir: 'list the folder',
 };
 
 /**
@@ -194,6 +202,9 @@ function tempPathFor(target: string, random: string): string {
   const name = truncateUtf8(path.basename(target), NAME_MAX_BYTES - fixed);
   return path.join(path.dirname(target), `.${name}${TEMP_MARK}${random}${TEMP_SUFFIX}`);
 }
+
+/** Length of the random part of a temp name (hex). */
+const TEMP_RANDOM_LENGTH = 12;
 
 /** True for names openTemp makes, so a cleanup pass can find stale ones. */
 export function isTempFileName(name: string): boolean {
@@ -268,7 +279,7 @@ export class NodeLocalFs implements LocalFs {
     const dir = path.dirname(target);
     await this.run('mkdir', dir, () => mkdir(dir, { recursive: true }));
     for (let attempt = 0; ; attempt++) {
-      const tempPath = tempPathFor(target, randomBytes(6).toString('hex'));
+      const tempPath = tempPathFor(target, randomBytes(TEMP_RANDOM_LENGTH / 2).toString('hex'));
       try {
         const handle = await this.run('open', tempPath, () => open(tempPath, 'wx'));
         return new NodeTempFile(this.faults, tempPath, handle, 0);
@@ -289,6 +300,30 @@ export class NodeLocalFs implements LocalFs {
       await handle.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  async removeStaleTemps(target: string, keep?: string): Promise<number> {
+    const dir = path.dirname(target);
+    // What every temp name of `target` starts with: `.<name>.ossync-`.
+    const example = path.basename(tempPathFor(target, '0'.repeat(TEMP_RANDOM_LENGTH)));
+    const stem = example.slice(0, -(TEMP_RANDOM_LENGTH + TEMP_SUFFIX.length));
+    let names: string[];
+    try {
+      names = await this.run('readdir', dir, () => readdir(dir));
+    } catch (error) {
+      if (error instanceof CoreError && error.code === 'local-not-found') return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!isTempFileName(name) || name.length !== example.length || !name.startsWith(stem))
+        continue;
+      const stale = path.join(dir, name);
+      if (stale === keep) continue;
+      await this.remove(stale);
+      removed++;
+    }
+    return removed;
   }
 
   async remove(filePath: string): Promise<void> {

@@ -61,6 +61,9 @@ export async function runDownload(
     await ctx.fs.remove(job.tempPath);
   }
   if (!temp) {
+    // A temp file of this target that no job recorded (the process died between creating it
+    // and recording it) would otherwise stay forever.
+    await ctx.fs.removeStaleTemps(target, job.tempPath ?? undefined);
     temp = await ctx.fs.openTemp(target).catch((error: unknown) => {
       throw namingTarget(error, job, target, undefined);
     });

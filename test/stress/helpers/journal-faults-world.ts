@@ -23,6 +23,8 @@ import type OSS from 'ali-oss';
 import { createTransferRuntime, type TransferRuntime } from '../../../main/core/runtime.js';
 import { SyncManager } from '../../../main/core/sync/sync-manager.js';
 import type { PairRunner } from '../../../main/core/sync/pair-runner.js';
+import { NodeLocalFs } from '../../../main/core/fs/local-fs.js';
+import { TransferEngine } from '../../../main/core/transfer/engine.js';
 import { RetryPolicy } from '../../../main/core/transfer/retry-policy.js';
 import { KiB, accountFor, randomBytesFor } from '../../helpers/engine.js';
 import type { LocalOss } from '../../helpers/osslocal.js';
@@ -282,20 +284,38 @@ export class AppHandle {
     // Until the fault fired, the database is the faulty one; after it, a start (after a
     // failed start or a death) opens it without faults: the disk is fine again.
     const faulty = this.faults.fired === undefined;
-    const runtime = createTransferRuntime({
+    const settings = {
+      // One transfer at a time: the N-th write is the same statement in every run.
+      maxFiles: 1,
+      maxPartsPerFile: 1,
+      maxParts: 1,
+      multipartThreshold: 200 * KiB,
+      partSize: 100 * KiB,
+      retry: new RetryPolicy({ initialDelayMs: 20, maxDelayMs: 200 }),
+    };
+    const wired = createTransferRuntime({
       dataDir: this.world.dataDir,
       account: accountFor(this.oss),
-      engine: {
-        // One transfer at a time: the N-th write is the same statement in every run.
-        maxFiles: 1,
-        maxPartsPerFile: 1,
-        maxParts: 1,
-        multipartThreshold: 200 * KiB,
-        partSize: 100 * KiB,
-        retry: new RetryPolicy({ initialDelayMs: 20, maxDelayMs: 200 }),
-      },
+      engine: settings,
       ...(faulty ? { database: { wrap: (db) => withWriteFaults(db, this.faults) } } : {}),
     });
+    // A dead process does nothing more on disk either: the engine's file system port fails
+    // every operation from the death on (EIO), so what the app would clean up after a failed
+    // write stays as a killed process leaves it.
+    const faults = this.faults;
+    const fs = new NodeLocalFs({
+      faults: (op, p) =>
+        faulty && faults.dead
+          ? Object.assign(new Error(`EIO: i/o error, ${op} '${p}' (the process is dead)`), {
+              code: 'EIO',
+            })
+          : undefined,
+    });
+    const engine = new TransferEngine(
+      { store: wired.store, remote: wired.remote, fs, crc: wired.crc },
+      settings,
+    );
+    const runtime: TransferRuntime = { ...wired, engine };
     const manager = new SyncManager(
       {
         sync: runtime.sync,
