@@ -453,7 +453,7 @@ function scaleRows(raw: Raw): Row[] {
           label: 'the same process started with an empty queue',
           value: num(idle, 'peakRssMiB'),
         },
-        note: `${num(engine, 'doneInRun') ?? '?'} jobs done in ${num(engine, 'runSeconds') ?? '?'} s; the difference to the idle process is the work (sockets, buffers, four uploads), not the queue`,
+        note: `${count(num(engine, 'doneInRun'), Number.NaN)} jobs done in ${num(engine, 'runSeconds') ?? '?'} s; the difference to the idle process is the work (sockets, buffers, four uploads), not the queue`,
       }),
     );
     if (previous) {
@@ -513,7 +513,7 @@ function scaleRows(raw: Raw): Row[] {
             }
           : { label: 'the process before the scan', value: num(tree, 'rssBeforeMiB') },
         target: below(200, '<='),
-        note: `tree made at ${num(tree, 'filesPerSecond') ?? '?'} files/s on /dev/shm`,
+        note: `tree made at ${count(num(tree, 'filesPerSecond'), Number.NaN)} files/s on /dev/shm, removed in ${num(tree, 'removeSeconds') ?? '?'} s`,
         whyMissed:
           'the scan streams (no tree in memory); over 200 MiB means something holds every path',
       }),

@@ -243,7 +243,7 @@ export async function runScaleBench(
       trees.push(figures);
       if (filesPerSecond !== undefined && files / filesPerSecond > treeBudgetSeconds) {
         figures.skipped =
-          `making ${files.toLocaleString('en')} files at the ${fmt(filesPerSecond, 0)} files/s ` +
+          `making ${files.toLocaleString('en')} files at the ${fmt(filesPerSecond, 0).toLocaleString('en')} files/s ` +
           `measured would take ${fmt(files / filesPerSecond, 0)} s, over the ${treeBudgetSeconds} s budget`;
         log(`tree of ${files.toLocaleString('en')} files skipped: ${figures.skipped}`);
         continue;
