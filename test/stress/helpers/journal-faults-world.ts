@@ -3,9 +3,10 @@
  * then an edit, a rename, a delete and a change made remotely by someone else, and a download
  * queued on the same engine; synced again. The app is the real runtime (real SQLite file,
  * ali-oss, the local OSS server) opened through `openDatabase`'s wrap option, so every write
- * it makes can be failed. `runScript` drives it like a user and a restarting host would: a
- * failed start is started again, a "dead" process is torn down and started again on the same
- * data folder, and each step is idempotent, so it is simply done again after a restart.
+ * it makes can be failed; its engine's file system port fails everything once the process is
+ * "dead". `runScript` drives it like a user and a restarting host would: a failed start is
+ * started again, a dead process is torn down and started again on the same data folder, and
+ * each step is idempotent, so it is simply done again after a restart.
  */
 import {
   accessSync,
@@ -212,11 +213,6 @@ export class AppHandle {
     private readonly faults: WriteFaults,
   ) {
     this.run = { faults, starts: 0 };
-  }
-
-  get current(): App {
-    if (this.app === undefined) throw new Error('the app is not running');
-    return this.app;
   }
 
   /**
