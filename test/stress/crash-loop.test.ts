@@ -35,6 +35,7 @@ import {
 } from '../helpers/local-oss-process.js';
 import { createClient, startLocalOss, type LocalOss } from '../helpers/osslocal.js';
 import { mulberry32 } from '../helpers/random.js';
+import { startSyncWorld, type SyncWorld } from '../helpers/sync.js';
 import {
   crc64s,
   fingerprintTree,
@@ -603,5 +604,44 @@ describe('crash loop findings', () => {
     expect(result.uploads).toBe(0);
     expect(world.runtime.sync.issuesPage(world.pair.id)).toEqual([]);
     expect(result.busy).toEqual([rel]);
+  });
+});
+
+describe('crash loop findings: a move that lands after its file is gone', () => {
+  let world: SyncWorld | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it('the runner looks at the path again, so the object does not stay behind', async () => {
+    world = await startSyncWorld({
+      pair: { mode: 'mirror', deleteGuard: { maxFraction: 1, maxCount: 1000 } },
+      files: { 'a.txt': 'moved, then deleted before the move ran\n' },
+    });
+    const w = world;
+    await w.sync();
+    // The move is planned and queued, but does not run yet (the app went down, say).
+    w.runtime.engine.pauseAll();
+    renameSync(path.join(w.root, 'a.txt'), path.join(w.root, 'b.txt'));
+    w.runner.requestPass([''], true);
+    await waitUntil(
+      () => w.jobs().some((job) => job.kind === 'copy' && job.key === 'pair/b.txt'),
+      'the move to be queued',
+    );
+    // Then the file goes too, with no pass to see it (no watcher here; the app was down).
+    rmSync(path.join(w.root, 'b.txt'));
+    w.runtime.engine.resumeAll();
+    // The move lands pair/b.txt and its journal row; the runner must notice b.txt is gone.
+    await waitUntil(
+      async () => {
+        const keys = [...(await w.bucket()).keys()];
+        return keys.length === 0;
+      },
+      'the moved object to go to the trash',
+      15_000,
+      100,
+    );
+    expect(w.jobs().filter((job) => job.state === 'failed')).toEqual([]);
   });
 });

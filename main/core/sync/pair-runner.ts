@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { lstat } from 'node:fs/promises';
+import nodePath from 'node:path';
 import type { JobStore } from '../db/job-store.js';
 import type { Job } from '../db/job-types.js';
 import type { SyncStore } from '../db/sync-store.js';
@@ -357,8 +359,24 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
         (p): p is string => p !== undefined && this.busy.delete(p),
       );
       if (again.length > 0) this.requestPass(again, false);
+      else if (job.state === 'done' && job.pair.journal === 'put') void this.recheckIfGone(path);
     }
     this.emitStatus();
+  }
+
+  /**
+   * A job planned before its file went away (queued, then the file deleted or renamed while
+   * the app was down) lands an object no pass saw coming: the pass that ran meanwhile found
+   * the path on no side, so it never marked it busy. If the file is gone now, look again, or
+   * the object would stay until the next full pass.
+   */
+  private async recheckIfGone(p: string): Promise<void> {
+    try {
+      await lstat(nodePath.join(this.pair.localRoot, p));
+    } catch (error) {
+      if (!this.stopped && (error as NodeJS.ErrnoException).code === 'ENOENT')
+        this.requestPass([p], false);
+    }
   }
 
   private emitStatus(): void {
