@@ -45,10 +45,14 @@ import {
   dropObjects,
   findTree,
   makeDeepChain,
+  OLD_ATIME,
   objectsUnder,
   putRawKey,
   rawTree,
+  readsChangeAccessTimes,
   removeDeep,
+  accessTimes,
+  ageAccessTimes,
 } from './helpers/hostile-names-fixtures.js';
 
 /** One case of the corpus: what goes in, what must come out, and the check of it. */
@@ -61,6 +65,9 @@ interface Row {
 
 const NFC = 'caf\u00e9.txt';
 const NFD = 'cafe\u0301.txt';
+/** Download folders on Windows and macOS, for core's rules (the W rows). */
+const WIN_ROOT = 'C:\\Users\\me\\Downloads';
+const POSIX_ROOT = '/home/me/Downloads';
 const utf8 = (text: string): number => Buffer.byteLength(text);
 
 /** A pair-relative path whose key (`prefix` + path) is exactly `total` UTF-8 bytes. */
@@ -136,6 +143,8 @@ describe('going up: hostile local names in a mirror pair', () => {
   let before: Map<string, string>;
   let deepBefore: string[];
   let deepPathBytes: number;
+  /** Whether reads renew access times on this file system (not mounted noatime). */
+  let atimesShow: boolean;
   let bucketBefore: Map<string, string>;
   let firstIssues: StoredIssue[];
   let firstObjects: Map<string, string>;
@@ -160,6 +169,10 @@ describe('going up: hostile local names in a mirror pair', () => {
     deepPathBytes = makeDeepChain(path.join(world.root), LONG_NAME, 20, 'bottom.txt', 'deep');
     before = rawTree(world.root, [LONG_NAME]);
     deepBefore = findTree(path.join(world.root, LONG_NAME));
+    // U14: everything under the folder the pass must report (the 5th of the chain, depth 4
+    // below the first) gets an old access time; a read or a listing of it would renew it.
+    atimesShow = readsChangeAccessTimes(path.dirname(world.root));
+    ageAccessTimes(path.join(world.root, LONG_NAME), 5);
     bucketBefore = await objectsUnder(world.client, '');
     const status = await world.sync();
     expect(status.state).toBe('idle');
@@ -342,9 +355,19 @@ describe('going up: hostile local names in a mirror pair', () => {
       id: 'U14',
       input: `20 nested folders of 250-byte names: the leaf's path is over PATH_MAX (4096)`,
       expected:
-        'the first folder whose keys would pass 1023 bytes is reported (invalid-name, naming it); nothing under it is read or uploaded; the pass does not fail; the tree stays as it was',
+        'the first folder whose keys would pass 1023 bytes is reported (invalid-name, naming it); nothing under it is read (no access time under it renewed, where the file system records them) or uploaded; the pass does not fail; the tree stays as it was',
       check: () => {
         expect(deepPathBytes).toBeGreaterThan(4096);
+        const under = accessTimes(path.join(world.root, LONG_NAME), 5);
+        expect(under.size, 'folders 6 to 20 and the leaf file').toBe(16);
+        // On a noatime mount a read leaves no trace: the other checks below still apply.
+        if (atimesShow)
+          expect(
+            [...under]
+              .filter(([, atime]) => atime !== OLD_ATIME)
+              .map(([rel]) => `level ${rel.split('/').length + 5}`),
+            'entries under the reported folder that were read',
+          ).toEqual([]);
         const folder = Array.from({ length: 5 }, () => LONG_NAME).join('/');
         const issue = issueAt(`${LONG_NAME}/${folder.slice(LONG_NAME.length + 1)}`);
         expect(issue?.code).toBe('invalid-name');
@@ -538,6 +561,8 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
   let pairBefore: Map<string, string>;
   let pairAfter: Map<string, string>;
   let pairIssues: StoredIssue[];
+  /** The Browser's copies of the fixtures (`br/ID/...`), key -> ETag, before any row ran. */
+  let browserBefore: Map<string, string>;
   /** A contract method of the service, in process (as the desktop app's main calls it). */
   const call = async <M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> => {
     const fn = service.api[method] as unknown as (p: Params<M>) => Promise<Result<M>>;
@@ -624,6 +649,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
         await putRawKey(oss, world.client, `${BROWSE}${id}/${rel}`, content);
       }
     pairBefore = await objectsUnder(world.client, PREFIX);
+    browserBefore = await objectsUnder(world.client, BROWSE);
     const status = await world.sync();
     expect(status.state).toBe('idle');
     pairAfter = await objectsUnder(world.client, PREFIX);
@@ -676,6 +702,31 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     expect(out.tree).toEqual(new Map());
   }
 
+  /**
+   * The Browser's download of `keys` as on macOS (`process.platform` is darwin for the call,
+   * which is the switch sameFileTwins reads; macOS paths are POSIX, so the rest of the
+   * download path works as on Linux): refused naming the two twins, nothing queued (the
+   * helper compares the job count) and nothing written.
+   */
+  async function browserRefusesTwins(id: string, keys: string[], why: string, twins = keys) {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
+    let out: Awaited<ReturnType<typeof download>>;
+    try {
+      out = await download(id, keys);
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
+    expect(process.platform).toBe(platform.value);
+    expect(out.result).toBeUndefined();
+    expect(out.error?.code).toBe('invalid-argument');
+    for (const key of twins) expect(out.error?.message).toContain(JSON.stringify(key));
+    expect(out.error?.message).toContain(why);
+    expect(out.error?.message).toContain('Download one of them to another folder.');
+    expect(out.error?.message).toContain('Nothing was queued');
+    expect(out.tree).toEqual(new Map());
+  }
+
   /** The Browser's side: the folder download lands exactly these files (raw names). */
   async function browserDownloads(
     id: string,
@@ -717,6 +768,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
         expect(alone.failed[0]!.error?.code).toBe('invalid-request');
         expect(alone.failed[0]!.error?.message).toContain(JSON.stringify(key));
         expect(alone.failed[0]!.error?.message).toContain('has a "." or ".." segment');
+        expect(alone.failed[0]!.error?.message).toContain('such as ossutil');
         expect(alone.tree).toEqual(new Map());
         // The same for everything else the Browser does with such a key.
         const details = await refusal(call('objects.details', { accountId, bucket: BUCKET, key }));
@@ -1091,6 +1143,52 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
         expect((await objectsUnder(world.client, `${BROWSE}BU03/`)).size).toBe(7);
       },
     },
+    {
+      id: 'W05',
+      input: 'keys `café.txt` in NFC and in NFD downloaded together',
+      expected:
+        'on macOS (names ignore normalisation) the Browser download is refused before anything is queued: both keys named, "Download one of them to another folder"; on Windows and Linux they are two files (D13); macOS is driven through `objects.download` with `process.platform` set to darwin for the call',
+      check: async () => {
+        const targets = [
+          [`${POSIX_ROOT}/${NFC}`, `k/${NFC}`],
+          [`${POSIX_ROOT}/${NFD}`, `k/${NFD}`],
+        ] as const;
+        const twins = sameFileTwins(targets, 'darwin');
+        expect(twins?.keys).toEqual([`k/${NFC}`, `k/${NFD}`]);
+        expect(twins?.why).toContain('Unicode normalisation');
+        expect(sameFileTwins(targets, 'win32')).toBeUndefined();
+        expect(sameFileTwins(targets, 'linux')).toBeUndefined();
+        const keys = [`${BROWSE}D13/${NFC}`, `${BROWSE}D13/${NFD}`];
+        await browserRefusesTwins('W05', keys, 'Unicode normalisation');
+      },
+    },
+    {
+      id: 'W06',
+      input: 'case-only keys `Photo.JPG` and `photo.jpg` downloaded together',
+      expected:
+        'on Windows and macOS (case-insensitive) the Browser download is refused before anything is queued, both keys named, "Download one of them to another folder" (before the fix the second download silently replaced the first); on Linux two files (D14); a folder pair never downloads, so only the Browser is concerned; macOS is driven through `objects.download` (`process.platform` set to darwin for the call), Windows through the same check in core, as a Windows path cannot be made on Linux',
+      check: async () => {
+        const targets = [
+          [`${WIN_ROOT}\\Photo.JPG`, 'k/Photo.JPG'],
+          [`${WIN_ROOT}\\photo.jpg`, 'k/photo.jpg'],
+          [`${WIN_ROOT}\\other.jpg`, 'k/other.jpg'],
+        ] as const;
+        for (const platform of ['win32', 'darwin'] as const) {
+          const twins = sameFileTwins(targets, platform);
+          expect(twins?.keys, platform).toEqual(['k/Photo.JPG', 'k/photo.jpg']);
+          expect(twins?.path).toBe(`${WIN_ROOT}\\Photo.JPG`);
+          expect(twins?.why).toContain('ignore case');
+        }
+        expect(sameFileTwins(targets, 'linux')).toBeUndefined();
+        // The same key twice is one download, not twins.
+        expect(sameFileTwins([targets[0], targets[0]], 'win32')).toBeUndefined();
+        // The whole folder, as the Browser downloads it: refused at its two files.
+        await browserRefusesTwins('W06', [`${BROWSE}D14/`], 'ignore case', [
+          `${BROWSE}D14/Photo.JPG`,
+          `${BROWSE}D14/photo.jpg`,
+        ]);
+      },
+    },
   ];
 
   for (const row of rows) it(`${row.id}: ${row.input} -> ${row.expected}`, row.check);
@@ -1100,6 +1198,21 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     for (const [key, etag] of pairBefore) expect(pairAfter.get(key), key).toBe(etag);
     expect([...pairAfter.keys()]).toEqual([...pairBefore.keys()]);
     expect(pairAfter.has(`${PREFIX}keep.txt`)).toBe(true);
+    // The Browser's copies: every fixture object keeps its ETag; the only keys added under
+    // `br/` are BU03's upload and P04's paging folder (which it changes on purpose).
+    const browserNow = await objectsUnder(world.client, BROWSE);
+    const own = (key: string): boolean =>
+      !key.startsWith(`${BROWSE}BU03/`) && !key.startsWith(`${BROWSE}PG/`);
+    expect(browserBefore.size).toBe(
+      Object.values(fixtures).reduce((n, objects) => n + Object.keys(objects).length, 0),
+    );
+    expect(new Map([...browserNow].filter(([key]) => own(key)))).toEqual(browserBefore);
+    // D08, D10: the folder markers the Browser turned into folders keep their bytes.
+    for (const [key, content] of [
+      [`${BROWSE}D08/`, fixtures.D08!['']!],
+      [`${BROWSE}D10/sub/`, fixtures.D10!['sub/']!],
+    ] as const)
+      expect(((await world.client.get(key)).content as Buffer).toString(), key).toBe(content);
     expect(rawTree(world.root)).toEqual(
       new Map([
         ['keep.txt', crc('keep')],
@@ -1112,7 +1225,7 @@ describe('coming down: hostile keys under a mirror pair and in the Browser downl
     expect(existsSync(path.join(work, 'x'))).toBe(false);
     expect(tempFilesUnder(path.join(work, 'targets'))).toEqual([]);
     for (const entry of readdirSync(path.join(work, 'targets')))
-      expect(entry, 'a folder per row, nothing else').toMatch(/^D\d\d(-.*)?$/);
+      expect(entry, 'a folder per row, nothing else').toMatch(/^[DW]\d\d(-.*)?$/);
     world.clearRequests();
     expect((await world.sync()).state).toBe('idle');
     expect(world.writes()).toEqual([]);
@@ -1210,7 +1323,7 @@ describe('a bucket listing that changes while paging', () => {
       input:
         "a mirror pair's listing of 2,410 objects (3 pages); after page 1: `r/0100` (listed) and `r/2000` (not yet) removed, `r/0100a` (behind the cursor) and `r/2000a` (ahead) added, and the pair's own `s/05` removed",
       expected:
-        'every key listed once, in key order: `r/2000a` listed, `r/2000` and `s/05` not, `r/0100a` not (it was behind the cursor); nothing lost: the other 2,397 are all listed',
+        'every key listed once, in key order: `r/2000a` listed, `r/2000` and `s/05` not, `r/0100a` not (it was behind the cursor); nothing lost: the 2,398 seeded keys nobody touched, `r/0100` (listed on page 1, before its removal) and the 9 other local files are all listed',
       check: () => {
         // The server reports page 1 done (and the bucket changes) before its answer is read.
         expect(events.filter((e) => e !== 'bucket changed')).toEqual([
@@ -1230,6 +1343,12 @@ describe('a bucket listing that changes while paging', () => {
           .filter((rel) => rel !== 's/05')
           .sort();
         expect(listed).toEqual(expected);
+        const untouched = SEEDED.filter((rel) => rel !== 'r/0100' && rel !== 'r/2000');
+        expect(untouched).toHaveLength(2398);
+        const listedSet = new Set(listed);
+        expect(untouched.filter((rel) => !listedSet.has(rel))).toEqual([]);
+        expect(listed).toContain('r/0100');
+        expect(LOCAL.filter((rel) => rel !== 's/05' && listed.includes(rel))).toHaveLength(9);
       },
     },
     {
@@ -1287,9 +1406,6 @@ describe('a bucket listing that changes while paging', () => {
 // ---------------------------------------------------------------------------------------
 
 describe('Windows and macOS targets, through core/fs/local-paths', () => {
-  const WIN_ROOT = 'C:\\Users\\me\\Downloads';
-  const POSIX_ROOT = '/home/me/Downloads';
-
   /** The message of the invalid-key error localPathForKey throws, or undefined if it maps. */
   function refusalOf(key: string, platform: NodeJS.Platform): string | undefined {
     try {
@@ -1345,8 +1461,11 @@ describe('Windows and macOS targets, through core/fs/local-paths', () => {
           ['space ', 'ends with a space'],
           ['dir./x', 'ends with a dot'],
         ] as const)
-          for (const platform of ['win32', 'linux'] as const)
-            expect(refusalOf(key, platform), `${key} on ${platform}`).toContain(why);
+          for (const platform of ['win32', 'linux'] as const) {
+            const message = refusalOf(key, platform);
+            expect(message, `${key} on ${platform}`).toContain(why);
+            expect(message, `${key} on ${platform}`).toContain(JSON.stringify(key));
+          }
       },
     },
     {
@@ -1361,45 +1480,6 @@ describe('Windows and macOS targets, through core/fs/local-paths', () => {
             expect(refusalOf(key, platform), `${JSON.stringify(key)} on ${platform}`).toMatch(
               /backslash|drive letter|network path|absolute/,
             );
-      },
-    },
-    {
-      id: 'W05',
-      input: 'keys `café.txt` in NFC and in NFD downloaded together',
-      expected:
-        'on macOS (names ignore normalisation) the download is refused before anything is queued: both keys named, "download one of them to another folder"; on Windows and Linux they are two files (D13)',
-      check: () => {
-        const targets = [
-          [`${POSIX_ROOT}/${NFC}`, `k/${NFC}`],
-          [`${POSIX_ROOT}/${NFD}`, `k/${NFD}`],
-        ] as const;
-        const twins = sameFileTwins(targets, 'darwin');
-        expect(twins?.keys).toEqual([`k/${NFC}`, `k/${NFD}`]);
-        expect(twins?.why).toContain('Unicode normalisation');
-        expect(sameFileTwins(targets, 'win32')).toBeUndefined();
-        expect(sameFileTwins(targets, 'linux')).toBeUndefined();
-      },
-    },
-    {
-      id: 'W06',
-      input: 'case-only keys `Photo.JPG` and `photo.jpg` downloaded together',
-      expected:
-        'on Windows and macOS (case-insensitive) refused before anything is queued, both keys named (before the fix the second download silently replaced the first); on Linux two files (D14); a folder pair never downloads, so only the Browser is concerned',
-      check: () => {
-        const targets = [
-          [`${WIN_ROOT}\\Photo.JPG`, 'k/Photo.JPG'],
-          [`${WIN_ROOT}\\photo.jpg`, 'k/photo.jpg'],
-          [`${WIN_ROOT}\\other.jpg`, 'k/other.jpg'],
-        ] as const;
-        for (const platform of ['win32', 'darwin'] as const) {
-          const twins = sameFileTwins(targets, platform);
-          expect(twins?.keys, platform).toEqual(['k/Photo.JPG', 'k/photo.jpg']);
-          expect(twins?.path).toBe(`${WIN_ROOT}\\Photo.JPG`);
-          expect(twins?.why).toContain('ignore case');
-        }
-        expect(sameFileTwins(targets, 'linux')).toBeUndefined();
-        // The same key twice is one download, not twins.
-        expect(sameFileTwins([targets[0], targets[0]], 'win32')).toBeUndefined();
       },
     },
   ];

@@ -6,7 +6,15 @@
  * PATH_MAX, which only relative system calls can make or read.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type OSS from 'ali-oss';
@@ -137,4 +145,65 @@ export function findTree(dir: string): string[] {
 /** Removes a tree that may be deeper than PATH_MAX (rm works with relative calls). */
 export function removeDeep(dir: string): void {
   execFileSync('rm', ['-rf', '--', dir]);
+}
+
+/** An access time far in the past (2000-01-01), older than any modification time. */
+export const OLD_ATIME = 946_684_800;
+
+/**
+ * Sets the access time of every entry of `dir` at depth `minDepth` or more to OLD_ATIME,
+ * deepest first (`-depth`), so find's own reading of a folder comes before its touch. Works
+ * on trees deeper than PATH_MAX (`-execdir` runs touch beside each entry).
+ */
+export function ageAccessTimes(dir: string, minDepth: number): void {
+  execFileSync('find', [
+    dir,
+    '-mindepth',
+    String(minDepth),
+    '-depth',
+    '-execdir',
+    'touch',
+    '-a',
+    '-h',
+    '-d',
+    `@${OLD_ATIME}`,
+    '{}',
+    ';',
+  ]);
+}
+
+/**
+ * Relative path -> access time (whole seconds) of every entry of `dir` at depth `minDepth` or
+ * more. find prints an entry's stat before it reads the entry, so this changes none of them.
+ */
+export function accessTimes(dir: string, minDepth: number): Map<string, number> {
+  const out = execFileSync('find', [dir, '-mindepth', String(minDepth), '-printf', '%A@\t%P\n'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return new Map(
+    out
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const tab = line.indexOf('\t');
+        return [line.slice(tab + 1), Math.floor(Number(line.slice(0, tab)))] as const;
+      }),
+  );
+}
+
+/**
+ * Whether this file system records reads in access times (relatime or strictatime, not
+ * noatime): a file aged with ageAccessTimes and then read must get a new access time.
+ */
+export function readsChangeAccessTimes(scratch: string): boolean {
+  const dir = mkdtempSync(path.join(scratch, 'atime-'));
+  try {
+    writeFileSync(path.join(dir, 'probe'), 'probe');
+    ageAccessTimes(dir, 1);
+    readFileSync(path.join(dir, 'probe'));
+    return Math.floor(statSync(path.join(dir, 'probe')).atimeMs / 1000) !== OLD_ATIME;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
