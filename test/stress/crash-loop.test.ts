@@ -16,6 +16,7 @@ import type { Job, SourceIdentity } from '../../main/core/db/job-types.js';
 import type { TransferRuntime } from '../../main/core/runtime.js';
 import { runPass, type PassDeps, type PassResult } from '../../main/core/sync/pass.js';
 import { StabilityGate } from '../../main/core/sync/stability.js';
+import { SyncManager } from '../../main/core/sync/sync-manager.js';
 import type { PairConfig } from '../../main/core/sync/types.js';
 import {
   KiB,
@@ -609,7 +610,10 @@ describe('crash loop findings', () => {
 
 describe('crash loop findings: a move that lands after its file is gone', () => {
   let world: SyncWorld | undefined;
+  let stopAfter: (() => Promise<void>) | undefined;
   afterEach(async () => {
+    await stopAfter?.();
+    stopAfter = undefined;
     await world?.close();
     world = undefined;
   });
@@ -629,8 +633,25 @@ describe('crash loop findings: a move that lands after its file is gone', () => 
       () => w.jobs().some((job) => job.kind === 'copy' && job.key === 'pair/b.txt'),
       'the move to be queued',
     );
-    // Then the file goes too, with no pass to see it (no watcher here; the app was down).
+    // The app goes down; the file goes too; the app starts again. Its start pass sees the
+    // move's source busy (and the target on no side at all), then the move runs.
+    await w.manager.stop();
     rmSync(path.join(w.root, 'b.txt'));
+    const restarted = new SyncManager(
+      {
+        sync: w.runtime.sync,
+        jobs: w.runtime.store,
+        engine: w.runtime.engine,
+        remote: w.runtime.remote,
+        crc: w.runtime.crc,
+        dataDir: w.dataDir,
+      },
+      { watch: false, rescanMs: 0, stabilityMs: 0 },
+    );
+    stopAfter = () => restarted.stop();
+    await restarted.start();
+    const runner = restarted.runner(w.pair.id);
+    await waitUntil(() => runner?.status().state !== 'scanning', 'the start pass');
     w.runtime.engine.resumeAll();
     // The move lands pair/b.txt and its journal row; the runner must notice b.txt is gone.
     await waitUntil(

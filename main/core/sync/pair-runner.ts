@@ -359,7 +359,9 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
         (p): p is string => p !== undefined && this.busy.delete(p),
       );
       if (again.length > 0) this.requestPass(again, false);
-      else if (job.state === 'done' && job.pair.journal === 'put') void this.recheckIfGone(path);
+      // A move frees its source above: its target may still need a look.
+      if (job.state === 'done' && job.pair.journal === 'put' && !again.includes(path))
+        void this.recheckIfGone(path);
     }
     this.emitStatus();
   }
