@@ -22,6 +22,7 @@ import {
   constants,
   existsSync,
   lstatSync,
+  statSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -37,6 +38,7 @@ import {
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isCoreError } from '../../main/core/errors.js';
 import { createService, type Service } from '../../main/core/service/service.js';
@@ -136,7 +138,8 @@ const CASES: readonly Case[] = [
   {
     id: 'char-device',
     situation: 'a character device (mknod c 1 3) in the folder',
-    expected: 'skipped and reported as a device; never read; the rest syncs',
+    expected:
+      'skipped and reported as a device; never read (no call of the LocalFs port, through which every read goes, names it); the rest syncs',
   },
   {
     id: 'fifo-swap',
@@ -183,7 +186,7 @@ const CASES: readonly Case[] = [
       id: `truncated-${size}`,
       situation: `a ${size} file truncated while it uploads`,
       expected:
-        'the change is noticed (size); the upload is sent again once the file is stable; the object has the final bytes; at most one Complete; no upload left; a second pass uploads nothing',
+        'the change is noticed (size); the upload is sent again, begun after the change (the spoiled one began before it); the object has the final bytes; at most one Complete; no upload left; a second pass uploads nothing',
     },
     {
       id: `grown-${size}`,
@@ -242,7 +245,8 @@ const CASES: readonly Case[] = [
   {
     id: 'pair-parent',
     situation: 'pairs.add of the parent folder of an existing pair',
-    expected: 'refused: it overlaps the existing pair',
+    expected:
+      'refused: it overlaps the existing pair, named (the parent holds no data folder, so only the overlap applies)',
   },
   {
     id: 'pair-via-link',
@@ -258,7 +262,8 @@ const CASES: readonly Case[] = [
     id: 'data-dir-in-folder',
     situation:
       'a folder that contains the data folder, also when the data folder is given through a symlink',
-    expected: 'refused, naming the data folder; nothing uploaded',
+    expected:
+      'refused, naming the data folder (checked before any overlap with a pair inside the folder); nothing uploaded',
   },
   {
     id: 'folder-in-data-dir',
@@ -277,7 +282,8 @@ const CASES: readonly Case[] = [
   {
     id: 'disk-full-injected',
     situation: 'ENOSPC injected at the LocalFs port on the second write of a download',
-    expected: 'as disk-full-tmpfs; the retry resumes from the bytes kept',
+    expected:
+      'as disk-full-tmpfs; the retry resumes from the bytes kept (its GET asks for a range that starts at the length of the temp file)',
   },
   // The sync root goes away.
   {
@@ -616,6 +622,18 @@ describe('`ossync get` into a folder with links and files in the way', () => {
     expect(output).toContain(`${prefix}dl/a/b.txt`);
     expect(output).toContain(`${JSON.stringify(path.join(dest, 'dl', 'a'))} is a file`);
     expect(readFileSync(path.join(dest, 'dl', 'a'), 'utf8')).toBe('a local file named a');
+    // Refused before queuing: the run's job database holds the jobs of the other keys and
+    // none for a/b.txt.
+    const db = new Database(path.join(`${dest}-data`, 'state.db'), { readonly: true });
+    try {
+      const keys = db
+        .prepare<[], { key: string }>("SELECT key FROM jobs WHERE kind = 'download' ORDER BY key")
+        .all()
+        .map((job) => job.key);
+      expect(keys).toEqual([`${prefix}dl/linkfile.txt`, `${prefix}dl/ok.txt`]);
+    } finally {
+      db.close();
+    }
   });
 });
 
@@ -623,6 +641,8 @@ describe('special files', () => {
   let made: HostileWorld;
   let server: Server;
   let before: Map<string, string>;
+  /** `op path` of each LocalFs call during the first pass. */
+  const opened: string[] = [];
 
   beforeAll(async () => {
     made = await world({ prefix: 'special/', start: false, files: { 'plain.txt': 'plain' } });
@@ -631,7 +651,16 @@ describe('special files', () => {
     await new Promise<void>((resolve) => server.listen(path.join(made.root, 'sock'), resolve));
     if (CAN_MKNOD) execFileSync('mknod', [path.join(made.root, 'null-device'), 'c', '1', '3']);
     before = tree(made.root);
-    await made.sync();
+    // Every file OSSync reads goes through the engine's LocalFs (the scan only lstats).
+    made.onFs = (op, p) => {
+      opened.push(`${op} ${path.relative(made.root, p)}`);
+      return undefined;
+    };
+    try {
+      await made.sync();
+    } finally {
+      made.onFs = undefined;
+    }
   });
 
   afterAll(async () => {
@@ -665,6 +694,9 @@ describe('special files', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]!.message).toContain('a device');
     expect((await made.objects()).has('null-device')).toBe(false);
+    // Never read: no LocalFs call touched it, while plain.txt was opened to be uploaded.
+    expect(opened).toContain('open plain.txt');
+    expect(opened.filter((call) => call.includes('null-device'))).toEqual([]);
   });
 
   it(row('fifo-swap'), async () => {
@@ -898,6 +930,9 @@ describe('files changed while they upload', () => {
    * small file: the second lstat, after its PUT, before the check; a multipart one: the
    * second open, with part 1 read and the others not).
    */
+  /** How many requests the server had answered when `race` changed the file. */
+  let changedAt = -1;
+
   async function race(
     name: string,
     size: number,
@@ -909,7 +944,10 @@ describe('files changed while they upload', () => {
     const [op, nth] = size < MiB ? (['lstat', 2] as const) : (['open', 2] as const);
     let seen = 0;
     made.onFs = (at, p) => {
-      if (p === file && at === op && ++seen === nth) change(file);
+      if (p === file && at === op && ++seen === nth) {
+        change(file);
+        changedAt = made.requests.length;
+      }
       return undefined;
     };
     made.requests.length = 0;
@@ -934,6 +972,14 @@ describe('files changed while they upload', () => {
     // The change was noticed and the file sent again: a second PUT, or a second multipart
     // upload with the first one aborted and never completed.
     const ops = made.writes(key).map((r) => r.op);
+    // The upload that lands begins after the change: one upload was begun before it (the one
+    // the change spoiled), the other (the last) after it.
+    const starts = made.requests
+      .map((r, i) => ({ ...r, i }))
+      .filter((r) => r.key === key && ['PutObject', 'InitiateMultipartUpload'].includes(r.op));
+    expect(changedAt).toBeGreaterThan(0);
+    expect(starts.filter((r) => r.i < changedAt)).toHaveLength(1);
+    expect(starts.filter((r) => r.i >= changedAt)).toHaveLength(1);
     if (ops.includes('InitiateMultipartUpload')) {
       expect(ops.filter((op) => op === 'InitiateMultipartUpload')).toHaveLength(2);
       expect(ops.filter((op) => op === 'CompleteMultipartUpload')).toHaveLength(1);
@@ -1076,6 +1122,11 @@ describe('type changes between passes (mirror)', () => {
       expect(job.error?.code).toBe('local-io');
       expect(job.error?.message).toContain(JSON.stringify(path.join(dest, 'taken')));
       expect(job.error?.message).toContain('it is a folder');
+      // The whole object was received before the rename found the folder: its bytes stay in
+      // the temp file beside the target, for a retry once the folder is moved away.
+      const kept = tempFilesUnder(dest);
+      expect(kept).toHaveLength(1);
+      expect(readFileSync(path.join(dest, kept[0]!), 'utf8')).toBe('other 1');
       await engine.cancel(id!);
       expect(tempFilesUnder(dest)).toEqual([]);
       expect(tree(dest)).toEqual(before);
@@ -1228,16 +1279,45 @@ describe('pairs that overlap, and the data folder', () => {
   });
 
   it(row('pair-parent'), async () => {
-    const error = await refusedBy('pairs.add', {
-      accountId,
-      localRoot: work,
+    // A pair in a folder whose parent holds no data folder (the data folder check comes first,
+    // so this is the only way to see the overlap refused for what it is).
+    const parent = path.join(work, 'parent-only');
+    mkdirSync(path.join(parent, 'child'), { recursive: true });
+    const child = (
+      (await call('pairs.add', {
+        accountId,
+        localRoot: path.join(parent, 'child'),
+        bucket: HOSTILE_BUCKET,
+        prefix: 'svc-child/',
+      })) as { pair: { id: number } }
+    ).pair.id;
+    try {
+      const error = await refusedBy('pairs.add', {
+        accountId,
+        localRoot: parent,
+        bucket: HOSTILE_BUCKET,
+        prefix: 'svc-parent/',
+      });
+      expect(error.message).toContain(
+        `${parent} overlaps the folder of pair ${child} (${path.join(parent, 'child')})`,
+      );
+    } finally {
+      await call('pairs.remove', { pairId: child });
+    }
+    const managerParent = path.join(work, 'mgr-parent');
+    mkdirSync(path.join(managerParent, 'child'), { recursive: true });
+    const managerChild = made.manager.addPair({
+      localRoot: path.join(managerParent, 'child'),
       bucket: HOSTILE_BUCKET,
-      prefix: 'svc-parent/',
+      prefix: 'mgr-child/',
     });
-    expect(error.message).toMatch(/overlaps the folder of pair|contains OSSync's data folder/);
-    expect(refusedByManager({ localRoot: made.base, prefix: 'mgr-parent/' })).toMatch(
-      /overlaps|data folder/,
-    );
+    try {
+      expect(refusedByManager({ localRoot: managerParent, prefix: 'mgr-parent/' })).toContain(
+        `${managerParent} overlaps the folder of pair ${managerChild.id}`,
+      );
+    } finally {
+      await made.manager.removePair(managerChild.id);
+    }
   });
 
   it(row('pair-via-link'), async () => {
@@ -1280,7 +1360,8 @@ describe('pairs that overlap, and the data folder', () => {
       bucket: HOSTILE_BUCKET,
       prefix: 'svc-data/',
     });
-    expect(error.message).toMatch(/data folder|overlaps/);
+    // Checked before any overlap with the pair inside it (work/main).
+    expect(error.message).toContain(`${work} contains OSSync's data folder (${serviceData})`);
     // A manager whose data folder is given through a symlink: still found inside the folder.
     const base = mkdtempSync(path.join(work, 'linked-'));
     mkdirSync(path.join(base, 'real', 'data'), { recursive: true });
@@ -1391,15 +1472,29 @@ describe('a full disk during a download', () => {
       written += 4 * MiB; // one batch per write
       return undefined;
     };
+    // The range each GET of the engine asks for (the engine calls this very RemoteStore).
+    const remote = made.runtime.remote;
+    const getObject = remote.getObject.bind(remote);
+    const ranges: (number | undefined)[] = [];
+    remote.getObject = (bucket, key, options) => {
+      if (key === 'disk/big.bin') ranges.push(options?.range?.start);
+      return getObject(bucket, key, options);
+    };
+    let kept = 0;
     try {
       const gets = () => made.requests.filter((r) => r.op === 'GetObject').length;
       made.requests.length = 0;
       await expectFullThenResume(dir, () => {
+        kept = statSync(path.join(dir, tempFilesUnder(dir)[0]!)).size;
         full = false;
       });
       expect(gets()).toBe(2);
+      // The retry asks only for what the temp file lacks.
+      expect(kept).toBeGreaterThan(0);
+      expect(ranges).toEqual([undefined, kept]);
     } finally {
       made.onFs = undefined;
+      remote.getObject = getObject;
     }
   });
 });
@@ -1445,6 +1540,7 @@ describe('the sync root goes away', () => {
     made.requests.length = 0;
     const status = await made.sync();
     expect(status.state).toBe('error');
+    expect(status.detail).toContain(made.root);
     expect(made.writes().filter((r) => r.op.startsWith('Delete'))).toEqual([]);
     expect(made.runtime.sync.countPendingDeletes(made.pair.id)).toBe(0);
     // The folder comes back (the drive is plugged in again): everything arrives.
