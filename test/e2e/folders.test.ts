@@ -86,10 +86,10 @@ describe('a folder pair made in the Folders view', () => {
       expect(got.toString('utf8')).toBe(body);
     }
 
-    // The card says it is up to date; the Browser lists what arrived.
+    // The card says nothing is pending; the Browser lists what arrived.
     await card
       .getByRole('definition')
-      .getByText(text('en', 'status', 'pairs.upToDate'), { exact: true })
+      .getByText(text('en', 'folders', 'card.nothingPending'), { exact: true })
       .waitFor({ timeout: 60_000 });
     await nav.getByRole('button', { name: en('common', 'nav.browser') }).click();
     await page
