@@ -235,9 +235,13 @@ describe('BandwidthLimiter (real time)', () => {
     const rate = (from: number) =>
       (marks[from + 1]!.received - marks[from]!.received) /
       ((marks[from + 1]!.at - marks[from]!.at) / 1000);
-    expect(rate(0)).toBeGreaterThan(MiB * 0.8);
+    // Never faster than the rate in force (the limiter's promise), and clearly slower after
+    // the change. The lower bounds are loose: on a loaded machine timers fire late, which
+    // slows the stream (it failed once at load average 14 with 0.8x).
+    expect(rate(0)).toBeGreaterThan(MiB * 0.5);
     expect(rate(0)).toBeLessThan(MiB * 1.2);
-    expect(rate(2)).toBeGreaterThan(256 * KiB * 0.8);
+    expect(rate(2)).toBeGreaterThan(256 * KiB * 0.5);
     expect(rate(2)).toBeLessThan(256 * KiB * 1.2);
+    expect(rate(2)).toBeLessThan(rate(0) / 2);
   });
 });
