@@ -90,6 +90,8 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   private readonly deferred = new Map<string, number>();
   /** Paths skipped because a job of theirs was unfinished: looked at again when it ends. */
   private readonly busy = new Set<string>();
+  /** Looks under way at whether an ended job's file is still there (recheckIfGone). */
+  private rechecks = 0;
   private lastPurge = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly settledWaiters = new Set<() => void>();
@@ -179,8 +181,9 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
 
   /**
    * Resolves once nothing is left to do: no pass running or asked for, no file waiting to
-   * become stable, no unfinished job of the pair; or once the runner was stopped. (A one-shot
-   * `ossync sync` waits for this.)
+   * become stable, no unfinished job of the pair, no look under way at an ended job's file
+   * (it may ask for a pass); or once the runner was stopped. (A one-shot `ossync sync` waits
+   * for this.)
    */
   async settled(): Promise<PairStatus> {
     for (;;) {
@@ -192,7 +195,8 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
   }
 
   private isSettled(status: PairStatus): boolean {
-    if (this.running !== undefined) return false;
+    // A look at an ended job's file may still ask for a pass: not settled until it is done.
+    if (this.running !== undefined || this.rechecks > 0) return false;
     // Stuck until someone acts: settled as far as waiting goes.
     if (['paused', 'waiting-for-confirmation', 'error'].includes(status.state)) return true;
     return (
@@ -360,8 +364,13 @@ export class PairRunner extends EventEmitter<{ status: [PairStatus] }> {
       );
       if (again.length > 0) this.requestPass(again, false);
       // A move frees its source above: its target may still need a look.
-      if (job.state === 'done' && job.pair.journal === 'put' && !again.includes(path))
-        void this.recheckIfGone(path);
+      if (job.state === 'done' && job.pair.journal === 'put' && !again.includes(path)) {
+        this.rechecks++;
+        void this.recheckIfGone(path).finally(() => {
+          this.rechecks--;
+          this.emitStatus();
+        });
+      }
     }
     this.emitStatus();
   }
