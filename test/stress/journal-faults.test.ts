@@ -5,9 +5,9 @@
  * write to the state database fails,
  * for every N from 1 to the number of writes the fault-free run makes. A write is a prepared
  * INSERT/UPDATE/DELETE/REPLACE run, an exec of writing SQL, a pragma that changes the file, or
- * the commit of a transaction, made by openDatabase (pragmas, migrations), SyncStore or
- * JobStore. The write fails with SqliteError SQLITE_IOERR or SQLITE_FULL (alternately), in two
- * modes:
+ * the commit of a transaction that wrote, made by openDatabase (pragmas, migrations),
+ * SyncStore or JobStore. The write fails with SqliteError SQLITE_IOERR or SQLITE_FULL
+ * (alternately), in two modes:
  *   once: the write fails and the app carries on (a failed start is started again);
  *   die:  the app "dies" at the write: from it on nothing is written, everything is stopped,
  *         and the app starts again on the same data folder without faults.

@@ -1,10 +1,11 @@
 /**
  * Write faults for the state database (Nextcloud's journal fault sweep): every statement that
  * changes the database (a prepared INSERT/UPDATE/DELETE/REPLACE run, an exec of writing SQL, a
- * pragma that sets something, and the commit of an outermost transaction) is one write; the
- * N-th of them fails with the error SQLite gives on a real fault (SqliteError SQLITE_IOERR or
- * SQLITE_FULL), before it touches the file. The connection is patched on its instance, through
- * `openDatabase`'s `wrap` option, so the stores run their own SQL on a real SQLite file.
+ * pragma that sets something, and the commit of an outermost transaction that wrote) is a
+ * write; the N-th of them fails with the error SQLite gives on a real fault (SqliteError
+ * SQLITE_IOERR or SQLITE_FULL), before it touches the file. The connection is patched on its
+ * instance, through `openDatabase`'s `wrap` option, so the stores run their own SQL on a real
+ * SQLite file.
  */
 import Database from 'better-sqlite3';
 import type { Db } from '../../../main/core/db/database.js';
@@ -104,6 +105,8 @@ export function withWriteFaults(db: Db, faults: WriteFaults): Db {
   const pragma = db.pragma.bind(db);
   const transaction = db.transaction.bind(db);
   let depth = 0;
+  /** Writes counted when the outermost transaction began. */
+  let countAtBegin = 0;
   Object.assign(db, {
     prepare: (sql: string) => patchStatement(prepare(sql), sql, faults),
     exec: (sql: string) => {
@@ -116,12 +119,15 @@ export function withWriteFaults(db: Db, faults: WriteFaults): Db {
     },
     transaction: <F extends (...args: never[]) => unknown>(fn: F) =>
       transaction(((...args: Parameters<F>) => {
-        depth++;
+        if (depth++ === 0) countAtBegin = faults.count;
         try {
           const result = fn(...args);
           // The outermost transaction's COMMIT: failing it rolls the whole transaction back,
-          // as SQLite does when a commit hits an I/O error.
-          if (depth === 1) faults.write('COMMIT');
+          // as SQLite does when a commit hits an I/O error. A transaction that only read (the
+          // engine's claim when nothing is due) writes nothing at its commit, and SQLite
+          // cannot fail it so: not a write. (Counted, it made the fault-free run's count
+          // depend on timing: a download ending before or after a pass queued its jobs.)
+          if (depth === 1 && faults.count !== countAtBegin) faults.write('COMMIT');
           return result;
         } finally {
           depth--;
