@@ -14,6 +14,7 @@ import {
   type ContractErrorCode,
 } from '../../../shared/contract/index.js';
 import { isCoreError } from '../errors.js';
+import { obstacleBetween } from '../fs/download-target.js';
 import { localPathForKey } from '../fs/local-paths.js';
 
 /** Most files one upload or download call may queue (a folder pair suits more). */
@@ -275,8 +276,9 @@ export function downloadPath(targetDir: string, key: string, parent: string): st
 }
 
 /**
- * Refuses a target whose existing folders between `root` and it include a symlink: writing
- * through it could land outside the download folder. `checked` caches folders already seen.
+ * Refuses a target whose existing folders between `root` and it include a symlink (writing
+ * through it could land outside the download folder) or a file where a folder is needed
+ * (core's obstacleBetween). `checked` caches folders already seen.
  */
 export async function checkNoLinkBetween(
   root: string,
@@ -284,24 +286,7 @@ export async function checkNoLinkBetween(
   key: string,
   checked: Set<string>,
 ): Promise<void> {
-  const relative = path.relative(root, path.dirname(target));
-  if (relative === '') return;
-  let current = root;
-  for (const segment of relative.split(path.sep)) {
-    current = path.join(current, segment);
-    if (checked.has(current)) continue;
-    let info;
-    try {
-      info = await lstat(current);
-    } catch {
-      return; // does not exist yet: the download creates it as a plain folder
-    }
-    if (info.isSymbolicLink() || !info.isDirectory())
-      refuse(
-        'invalid-key',
-        `${shown(key)} would be written through ${shown(current)}, which is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}: download to another folder or remove it. Nothing was queued.`,
-        key,
-      );
-    checked.add(current);
-  }
+  const obstacle = await obstacleBetween(root, target, checked);
+  if (obstacle !== undefined)
+    refuse('invalid-key', `${shown(key)}: ${obstacle} Nothing was queued.`, key);
 }
