@@ -16,11 +16,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type OSS from 'ali-oss';
 import type { Job } from '../../main/core/db/job-types.js';
+import { NodeLocalFs, type NodeLocalFsOptions } from '../../main/core/fs/local-fs.js';
 import type { TransferRuntime } from '../../main/core/runtime.js';
 import type { PairRunner, RunnerOptions } from '../../main/core/sync/pair-runner.js';
 import { SyncManager } from '../../main/core/sync/sync-manager.js';
 import type { NewPair, PairConfig, PairStatus } from '../../main/core/sync/types.js';
-import type { EngineOptions } from '../../main/core/transfer/engine.js';
+import { TransferEngine, type EngineOptions } from '../../main/core/transfer/engine.js';
 import type { RequestRecord } from '../../main/osslocal/index.js';
 import { oracleCrc64, startEngine } from './engine.js';
 import { startLocalOss, type LocalOss } from './osslocal.js';
@@ -43,11 +44,14 @@ export const WRITE_OPS: readonly string[] = [
 export interface SyncWorld {
   oss: LocalOss;
   client: OSS;
+  /** The temporary folder holding `root` and `dataDir` (removed by `close()`). */
+  base: string;
   /** The synced folder. */
   root: string;
   dataDir: string;
   runtime: TransferRuntime;
   manager: SyncManager;
+  /** The pair's runner (with `start: false`, once the pair has started). */
   runner: PairRunner;
   pair: PairConfig;
   /** The server's requests to the bucket since the start or the last `clearRequests()`. */
@@ -78,8 +82,20 @@ export async function startSyncWorld(
     port?: number;
     /** Files written before the pair starts (path -> content). */
     files?: Record<string, string | Buffer>;
+    /** The bucket of the pair (default BUCKET). */
+    bucket?: string;
+    /** Record only the requests whose key starts with this (a server shared by many pairs). */
+    requestPrefix?: string;
+    /**
+     * A hook at the engine's LocalFs port (called before each operation; an errno error
+     * returned fails it): the runtime as the app wires it, with its engine's LocalFs swapped.
+     */
+    faults?: NodeLocalFsOptions['faults'];
+    /** Start the pair's runner (its first pass runs at once); default true. Else sync() does. */
+    start?: boolean;
   } = {},
 ): Promise<SyncWorld> {
+  const bucketName = options.bucket ?? BUCKET;
   const base = mkdtempSync(path.join(tmpdir(), 'ossync-sync-'));
   const root = path.join(base, 'folder');
   const dataDir = path.join(base, 'data');
@@ -92,19 +108,26 @@ export async function startSyncWorld(
   for (const [rel, content] of Object.entries(options.files ?? {})) write(rel, content);
   const oss = options.oss ?? (await startLocalOss());
   const client = oss.client();
-  await client.putBucket(BUCKET).catch(() => {});
-  client.useBucket(BUCKET);
+  await client.putBucket(bucketName).catch(() => {});
+  client.useBucket(bucketName);
   let requests: RequestRecord[] = [];
+  const { requestPrefix } = options;
   const onRequest = (record: RequestRecord): void => {
-    if (record.bucket === BUCKET) requests.push(record);
+    if (
+      record.bucket === bucketName &&
+      (requestPrefix === undefined || (record.key ?? '').startsWith(requestPrefix))
+    )
+      requests.push(record);
   };
   oss.server.on('request', onRequest);
-  const runtime = startEngine({
+  const wired = startEngine({
     oss,
     dataDir,
     ...(options.engine === undefined ? {} : { engineOptions: options.engine }),
     ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.faults === undefined ? {} : { start: false }),
   });
+  const runtime = options.faults === undefined ? wired : withFaults(wired, options);
   const manager = new SyncManager(
     {
       sync: runtime.sync,
@@ -118,24 +141,34 @@ export async function startSyncWorld(
   );
   const pair = manager.addPair({
     localRoot: root,
-    bucket: BUCKET,
+    bucket: bucketName,
     prefix: 'pair/',
     ...options.pair,
   });
-  await manager.start();
-  const runner = manager.runner(pair.id);
-  if (runner === undefined) throw new Error('runner did not start');
+  const started = options.start !== false;
+  let runner: PairRunner | undefined;
+  if (started) {
+    await manager.start();
+    runner = manager.runner(pair.id);
+    if (runner === undefined) throw new Error('runner did not start');
+  }
   const jobIds = runtime.db.prepare<[number], { id: number }>(
     'SELECT id FROM jobs WHERE pair_id = ? ORDER BY id',
   );
   const world: SyncWorld = {
     oss,
     client,
+    base,
     root,
     dataDir,
     runtime,
     manager,
-    runner,
+    // The runner of the start above; with `start: false`, the pair's runner of the moment.
+    get runner(): PairRunner {
+      const current = runner ?? manager.runner(pair.id);
+      if (current === undefined) throw new Error('the pair is not started');
+      return current;
+    },
     pair,
     get requests() {
       return requests;
@@ -149,9 +182,11 @@ export async function startSyncWorld(
       );
     },
     async sync() {
-      await runner.settled();
-      runner.requestPass([''], true);
-      return runner.settled();
+      if (!started && manager.runner(pair.id) === undefined) await manager.start([pair.id]);
+      const current = world.runner;
+      await current.settled();
+      current.requestPass([''], true);
+      return current.settled();
     },
     async bucket({ all = false } = {}) {
       const found = new Map<string, string>();
@@ -220,4 +255,29 @@ export async function startSyncWorld(
     },
   };
   return world;
+}
+
+/** `wired` with its engine replaced by one whose LocalFs calls `faults` (same settings). */
+function withFaults(
+  wired: TransferRuntime,
+  options: { engine?: EngineOptions; faults?: NodeLocalFsOptions['faults'] },
+): TransferRuntime {
+  const engine = new TransferEngine(
+    {
+      store: wired.store,
+      remote: wired.remote,
+      fs: new NodeLocalFs({ faults: options.faults }),
+      crc: wired.crc,
+    },
+    options.engine,
+  );
+  engine.start();
+  return {
+    ...wired,
+    engine,
+    async close() {
+      await engine.stop();
+      await wired.close();
+    },
+  };
 }

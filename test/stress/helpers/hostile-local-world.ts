@@ -5,23 +5,15 @@
  * change a file at an exact moment of its upload), one shared server for many pairs (each
  * on its own prefix), and looks at issues, pending deletes and unfinished uploads.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type OSS from 'ali-oss';
-import type { Job } from '../../../main/core/db/job-types.js';
 import type { StoredIssue } from '../../../main/core/db/sync-store.js';
-import { NodeLocalFs, type LocalFsOp } from '../../../main/core/fs/local-fs.js';
-import { createTransferRuntime, type TransferRuntime } from '../../../main/core/runtime.js';
-import type { PairRunner, RunnerOptions } from '../../../main/core/sync/pair-runner.js';
-import { SyncManager } from '../../../main/core/sync/sync-manager.js';
-import type { NewPair, PairConfig, PairStatus } from '../../../main/core/sync/types.js';
-import { TransferEngine, type EngineOptions } from '../../../main/core/transfer/engine.js';
+import type { LocalFsOp } from '../../../main/core/fs/local-fs.js';
+import type { RunnerOptions } from '../../../main/core/sync/pair-runner.js';
+import type { NewPair } from '../../../main/core/sync/types.js';
+import type { EngineOptions } from '../../../main/core/transfer/engine.js';
 import { RetryPolicy } from '../../../main/core/transfer/retry-policy.js';
-import type { RequestRecord } from '../../../main/osslocal/index.js';
-import { accountFor, MiB, oracleCrc64 } from '../../helpers/engine.js';
+import { MiB } from '../../helpers/engine.js';
 import type { LocalOss } from '../../helpers/osslocal.js';
-import { WRITE_OPS } from '../../helpers/sync.js';
+import { startSyncWorld, type SyncWorld } from '../../helpers/sync.js';
 
 export const HOSTILE_BUCKET = 'hostile-local';
 
@@ -42,32 +34,21 @@ export const ENGINE: EngineOptions = {
   retry: new RetryPolicy({ initialDelayMs: 50, maxDelayMs: 400 }),
 };
 
-export interface HostileWorld {
-  base: string;
-  root: string;
-  dataDir: string;
-  runtime: TransferRuntime;
-  manager: SyncManager;
-  runner: PairRunner;
-  pair: PairConfig;
-  client: OSS;
+export interface HostileWorld extends SyncWorld {
   /** The LocalFs hook of the engine (set and clear it per case). */
   onFs: FsHook | undefined;
-  /** Requests to this pair's prefix since the start (or `requests.length = 0`). */
-  requests: RequestRecord[];
-  writes(key?: string): RequestRecord[];
-  write(rel: string, content: string | Buffer): void;
-  /** One full pass, then waits until the pair has nothing left to do. */
-  sync(): Promise<PairStatus>;
   /** Objects under the prefix: path (prefix removed) -> CRC64; `.ossync-*` only with `all`. */
   objects(options?: { all?: boolean }): Promise<Map<string, string>>;
   /** Unfinished multipart uploads under the prefix. */
   uploads(): Promise<string[]>;
   issues(): StoredIssue[];
-  jobs(): Job[];
-  close(): Promise<void>;
 }
 
+/**
+ * A sync world (test/helpers/sync.ts) on `oss`, in HOSTILE_BUCKET under `prefix`, recording
+ * only that prefix's requests, with the corpus's engine settings and a LocalFs hook.
+ * `requests` is emptied with `requests.length = 0` (or `clearRequests()`).
+ */
 export async function startHostileWorld(
   oss: LocalOss,
   options: {
@@ -80,135 +61,35 @@ export async function startHostileWorld(
     start?: boolean;
   },
 ): Promise<HostileWorld> {
-  const base = mkdtempSync(path.join(tmpdir(), 'ossync-hostile-'));
-  const root = path.join(base, 'folder');
-  const dataDir = path.join(base, 'data');
-  mkdirSync(root);
-  const write = (rel: string, content: string | Buffer): void => {
-    const file = path.join(root, rel);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  };
-  for (const [rel, content] of Object.entries(options.files ?? {})) write(rel, content);
-
-  const client = oss.client();
-  await client.putBucket(HOSTILE_BUCKET).catch(() => {});
-  client.useBucket(HOSTILE_BUCKET);
-  const prefix = options.prefix;
-  const requests: RequestRecord[] = [];
-  const onRequest = (record: RequestRecord): void => {
-    if (record.bucket === HOSTILE_BUCKET && (record.key ?? '').startsWith(prefix))
-      requests.push(record);
-  };
-  oss.server.on('request', onRequest);
-
-  // The runtime as the app wires it, with the engine's LocalFs swapped for one with a hook.
-  const settings = { ...ENGINE, ...options.engine };
-  const wired = createTransferRuntime({ dataDir, account: accountFor(oss), engine: settings });
-  const world = { onFs: undefined } as HostileWorld;
-  const fs = new NodeLocalFs({ faults: (op, p) => world.onFs?.(op, p) });
-  const engine = new TransferEngine(
-    { store: wired.store, remote: wired.remote, fs, crc: wired.crc },
-    settings,
-  );
-  engine.start();
-  const runtime: TransferRuntime = {
-    ...wired,
-    engine,
-    async close() {
-      await engine.stop();
-      await wired.close();
-    },
-  };
-  const manager = new SyncManager(
-    {
-      sync: runtime.sync,
-      jobs: runtime.store,
-      engine,
-      remote: runtime.remote,
-      crc: runtime.crc,
-      dataDir,
-    },
-    { watch: false, rescanMs: 0, stabilityMs: 0, ...options.runner },
-  );
-  const pair = manager.addPair({
-    localRoot: root,
+  const { prefix } = options;
+  let onFs: FsHook | undefined;
+  const world = await startSyncWorld({
+    oss,
     bucket: HOSTILE_BUCKET,
-    prefix,
-    ...options.pair,
+    requestPrefix: prefix,
+    pair: { prefix, ...options.pair },
+    engine: { ...ENGINE, ...options.engine },
+    faults: (op, p) => onFs?.(op, p),
+    ...(options.runner === undefined ? {} : { runner: options.runner }),
+    ...(options.files === undefined ? {} : { files: options.files }),
+    ...(options.start === undefined ? {} : { start: options.start }),
   });
-  if (options.start !== false) await manager.start();
-  const jobIds = runtime.db.prepare<[number], { id: number }>(
-    'SELECT id FROM jobs WHERE pair_id = ? ORDER BY id',
-  );
-
-  Object.assign(world, {
-    base,
-    root,
-    dataDir,
-    runtime,
-    manager,
-    pair,
-    client,
-    requests,
-    writes: (key?: string) =>
-      requests.filter((r) => WRITE_OPS.includes(r.op) && (key === undefined || r.key === key)),
-    write,
-    async sync() {
-      if (manager.runner(pair.id) === undefined) await manager.start([pair.id]);
-      const runner = world.runner;
-      await runner.settled();
-      runner.requestPass([''], true);
-      return runner.settled();
+  const { client, pair, runtime } = world;
+  return Object.defineProperties(world as HostileWorld, {
+    onFs: {
+      get: () => onFs,
+      set: (hook: FsHook | undefined) => (onFs = hook),
     },
-    async objects({ all = false } = {}) {
-      const found = new Map<string, string>();
-      let token: string | undefined;
-      do {
-        const page = await client.listV2(
-          {
-            prefix,
-            'max-keys': '1000',
-            ...(token ? { 'continuation-token': token } : {}),
-          },
-          {},
-        );
-        for (const object of page.objects ?? []) {
-          const rel = object.name.slice(prefix.length);
-          if (!all && rel.startsWith('.ossync-')) continue;
-          const body = await client.get(object.name);
-          found.set(rel, oracleCrc64(body.content as Buffer));
-        }
-        token = page.nextContinuationToken ?? undefined;
-      } while (token);
-      return found;
+    objects: { value: (objectOptions?: { all?: boolean }) => world.bucket(objectOptions) },
+    uploads: {
+      async value() {
+        const result = (await client.listUploads({
+          prefix,
+          'max-uploads': 1000,
+        })) as unknown as { uploads: { name: string }[] | null };
+        return (result.uploads ?? []).map((upload) => upload.name);
+      },
     },
-    async uploads() {
-      const result = (await client.listUploads({ prefix, 'max-uploads': 1000 })) as unknown as {
-        uploads: { name: string }[] | null;
-      };
-      return (result.uploads ?? []).map((upload) => upload.name);
-    },
-    issues: () => runtime.sync.issuesPage(pair.id, undefined, 1000),
-    jobs: () =>
-      jobIds
-        .all(pair.id)
-        .map(({ id }) => runtime.store.get(id))
-        .filter((job): job is Job => job !== undefined),
-    async close() {
-      oss.server.off('request', onRequest);
-      await manager.stop();
-      await runtime.close();
-      rmSync(base, { recursive: true, force: true });
-    },
+    issues: { value: () => runtime.sync.issuesPage(pair.id, undefined, 1000) },
   });
-  // A getter (Object.assign would read it once, before the pair may have started).
-  Object.defineProperty(world, 'runner', {
-    get(): PairRunner {
-      const runner = manager.runner(pair.id);
-      if (runner === undefined) throw new Error('the pair is not started');
-      return runner;
-    },
-  });
-  return world;
 }
