@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OSS from 'ali-oss';
@@ -78,3 +79,37 @@ export const CLIENT_MODES: readonly { addressing: Addressing; signing: Signing }
   { addressing: 'virtual-host', signing: 'v1' },
   { addressing: 'virtual-host', signing: 'v4' },
 ];
+
+/**
+ * Puts `body` at `key` with a presigned PUT sent by node:http, whose path goes out as is
+ * (ali-oss resolves '..' and '.' segments in a key before sending it). `client` is bound to
+ * the bucket.
+ */
+export async function putRawKey(
+  oss: LocalOss,
+  client: OSS,
+  key: string,
+  body: Buffer | string,
+): Promise<void> {
+  const data = Buffer.from(body);
+  const url = client.signatureUrl(key, { method: 'PUT', expires: 60 });
+  const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    const request = http.request(
+      {
+        host: 'localhost',
+        port: oss.server.port,
+        method: 'PUT',
+        path: rawPath,
+        headers: { 'content-length': String(data.length) },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode));
+      },
+    );
+    request.on('error', reject);
+    request.end(data);
+  });
+  if (status !== 200) throw new Error(`raw PUT of ${JSON.stringify(key)} answered ${status}`);
+}

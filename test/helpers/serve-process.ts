@@ -18,10 +18,10 @@ export interface ServeProcess {
 const running = new Set<ChildProcess>();
 
 /**
- * Starts `node --import tsx main/cli/main.ts serve ...args`. OSS_ACCESS_KEY_* and
- * NODE_OPTIONS are never inherited; `env` adds (or, with undefined, removes) variables.
+ * Starts `node --import tsx main/cli/main.ts ...args`. OSS_ACCESS_KEY_* and NODE_OPTIONS are
+ * never inherited; `env` adds (or, with undefined, removes) variables.
  */
-export function spawnServe(
+export function spawnCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
 ): ServeProcess {
@@ -37,7 +37,7 @@ export function spawnServe(
     if (value === undefined) delete childEnv[name];
     else childEnv[name] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
     cwd: REPO_ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,10 +59,19 @@ export function spawnServe(
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-/** SIGKILLs every serve process still running (for afterEach). */
+/** `ossync serve ...args`, as spawnCli starts it. */
+export function spawnServe(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): ServeProcess {
+  return spawnCli(['serve', ...args], env);
+}
+
+/** SIGKILLs every process spawnCli started that still runs, and waits until each has exited. */
 export async function killAllServe(): Promise<void> {
+  const exits = [...running].map((child) => new Promise((resolve) => child.once('close', resolve)));
   for (const child of running) child.kill('SIGKILL');
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await Promise.all(exits);
 }
 
 /** Resolves with the first stdout line; rejects with the output when the process exits first. */

@@ -11,14 +11,10 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv } from '../helpers/cli-env.js';
 import { oracleCrc64 } from '../helpers/engine.js';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
-import {
-  startLocalOss,
-  TEST_ACCESS_KEY_ID,
-  TEST_ACCESS_KEY_SECRET,
-  type LocalOss,
-} from '../helpers/osslocal.js';
+import { startLocalOss, TEST_ACCESS_KEY_SECRET, type LocalOss } from '../helpers/osslocal.js';
 
 /**
  * `ossync sync` and `ossync pairs` as a user runs them: the real CLI in a child process
@@ -50,16 +46,8 @@ interface RunOptions {
 }
 
 function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of Object.keys(env))
-    if (name.startsWith('OSS_') || name === 'NODE_OPTIONS') delete env[name];
-  if (!options.noCredentials)
-    Object.assign(env, {
-      OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-      OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
-    });
   // A test that forgets --data-dir must not write into the real home folder.
-  env['XDG_DATA_HOME'] = path.join(scratch, 'xdg');
+  const env = cliEnv({ XDG_DATA_HOME: path.join(scratch, 'xdg') }, !options.noCredentials);
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
     env,

@@ -14,13 +14,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv } from '../helpers/cli-env.js';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
-import {
-  startLocalOss,
-  TEST_ACCESS_KEY_ID,
-  TEST_ACCESS_KEY_SECRET,
-  type LocalOss,
-} from '../helpers/osslocal.js';
+import { startLocalOss, TEST_ACCESS_KEY_SECRET, type LocalOss } from '../helpers/osslocal.js';
 
 /**
  * `ossync put / get / ls / jobs` as a user runs them: the real CLI in a child process against
@@ -55,17 +51,11 @@ interface RunOptions {
 }
 
 function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of Object.keys(env))
-    if (name.startsWith('OSS_') || name === 'NODE_OPTIONS') delete env[name];
-  Object.assign(env, {
-    OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-    OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
+  const env = cliEnv({
     // A test that forgets --data-dir must not write into the real home folder.
     XDG_DATA_HOME: path.join(scratch, 'xdg'),
     ...options.env,
   });
-  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
     env,

@@ -45,7 +45,7 @@ import {
   listAll,
   multipartUploads,
   queueState,
-  spawnCli,
+  spawnApp,
   sqliteFilesUnder,
   type AppProcess,
 } from './helpers/crash-loop-app.js';
@@ -226,7 +226,7 @@ describe('crash loop', () => {
       };
 
       const startApp = async (label: string, waitForWatch: boolean): Promise<AppProcess> => {
-        const app = spawnCli([...syncArgs, '--watch'], env);
+        const app = spawnApp([...syncArgs, '--watch'], env);
         runs.push({ label, app });
         if (waitForWatch)
           await waitUntil(
@@ -374,7 +374,7 @@ describe('crash loop', () => {
       expect(tempFilesUnder(root), failure('temp files')).toEqual([]);
 
       // The app's own pass agrees: a one-shot sync finds nothing to do.
-      const again = spawnCli(syncArgs, env);
+      const again = spawnApp(syncArgs, env);
       runs.push({ label: 'one-shot sync', app: again });
       const againExit = await again.exited;
       expect(againExit.code, failure('one-shot sync', again)).toBe(0);

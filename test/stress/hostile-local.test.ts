@@ -53,13 +53,9 @@ import {
   waitForJobState,
   waitUntil,
 } from '../helpers/engine.js';
+import { cliEnv } from '../helpers/cli-env.js';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
-import {
-  startLocalOss,
-  TEST_ACCESS_KEY_ID,
-  TEST_ACCESS_KEY_SECRET,
-  type LocalOss,
-} from '../helpers/osslocal.js';
+import { startLocalOss, type LocalOss } from '../helpers/osslocal.js';
 import { localAccountParams, MemorySecretStore } from '../helpers/service.js';
 import {
   errno,
@@ -1612,12 +1608,7 @@ function runNode(
   extraEnv: Record<string, string> = {},
   wrapper: string[] = [],
 ): Promise<RunResult> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of Object.keys(env))
-    if (name.startsWith('OSS_') || name === 'NODE_OPTIONS') delete env[name];
-  Object.assign(env, {
-    OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-    OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
+  const env = cliEnv({
     // A command that forgot --data-dir must not write into a real home folder.
     XDG_DATA_HOME: path.join(outside, 'xdg-never-written'),
     ...extraEnv,

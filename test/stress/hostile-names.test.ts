@@ -37,7 +37,7 @@ import {
   type Result,
 } from '../../shared/contract/index.js';
 import { oracleCrc64, tempFilesUnder, waitUntil } from '../helpers/engine.js';
-import { startLocalOss, type LocalOss } from '../helpers/osslocal.js';
+import { putRawKey, startLocalOss, type LocalOss } from '../helpers/osslocal.js';
 import { MemorySecretStore, localAccountParams } from '../helpers/service.js';
 import { BUCKET, startSyncWorld, type SyncWorld } from '../helpers/sync.js';
 import {
@@ -47,7 +47,6 @@ import {
   makeDeepChain,
   OLD_ATIME,
   objectsUnder,
-  putRawKey,
   rawTree,
   readsChangeAccessTimes,
   removeDeep,

@@ -15,14 +15,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv } from '../helpers/cli-env.js';
 import { KiB, MiB, oracleCrc64, randomBytesFor, waitUntil } from '../helpers/engine.js';
 import { REPO_ROOT } from '../helpers/local-oss-process.js';
-import {
-  startLocalOss,
-  TEST_ACCESS_KEY_ID,
-  TEST_ACCESS_KEY_SECRET,
-  type LocalOss,
-} from '../helpers/osslocal.js';
+import { startLocalOss, type LocalOss } from '../helpers/osslocal.js';
 import { Churn, describeFds, sampleProcess } from './helpers/long-run-churn.js';
 
 const LONG = process.env['OSSYNC_STRESS_LONG'] === '1';
@@ -136,12 +132,7 @@ describe(`long run of ossync sync --watch (seed ${SEED}${LONG ? ', long' : ''})`
           ),
         );
 
-      const env: Record<string, string | undefined> = { ...process.env };
-      for (const name of Object.keys(env))
-        if (name.startsWith('OSS_') || name === 'NODE_OPTIONS') delete env[name];
-      Object.assign(env, {
-        OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-        OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
+      const env = cliEnv({
         XDG_DATA_HOME: path.join(scratch, 'xdg-data'),
         XDG_CONFIG_HOME: path.join(scratch, 'xdg-config'),
       });

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
 import {
   chmod,
   mkdir,
@@ -22,6 +21,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { crc64, crc64ToString } from '../../../shared/crc64.js';
 import type { TransferDto } from '../../../shared/contract/index.js';
+import { putRawKey } from '../../helpers/osslocal.js';
 import { refused, type SuiteContext } from './suite-context.js';
 
 export function browseTests(get: () => SuiteContext): void {
@@ -49,32 +49,9 @@ export function browseTests(get: () => SuiteContext): void {
     return out.sort();
   }
 
-  /**
-   * Puts an object through a presigned PUT sent with node:http, whose path is sent as is:
-   * ali-oss and fetch resolve '..' segments in a key before sending it.
-   */
+  /** Puts an object at a key ali-oss would rewrite ('..' segments), see putRawKey. */
   async function putRaw(key: string, body: Buffer): Promise<void> {
-    const { oss } = get();
-    const url = client().signatureUrl(key, { method: 'PUT', expires: 60 });
-    const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-    const status = await new Promise<number | undefined>((resolve, reject) => {
-      const request = http.request(
-        {
-          host: 'localhost',
-          port: oss.server.port,
-          method: 'PUT',
-          path: rawPath,
-          headers: { 'content-length': String(body.length) },
-        },
-        (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode));
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
-    expect(status, key).toBe(200);
+    await putRawKey(get().oss, client(), key, body);
   }
 
   async function jobCount(): Promise<number> {

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type OSS from 'ali-oss';
 import Database from 'better-sqlite3';
 import { oracleCrc64OfFile } from '../../helpers/engine.js';
-import { REPO_ROOT, type ProcessExit } from '../../helpers/local-oss-process.js';
 import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET } from '../../helpers/osslocal.js';
+import { spawnCli, type ServeProcess } from '../../helpers/serve-process.js';
 
 /**
  * The app of the crash-loop suite, `ossync sync FOLDER URL --watch`, as a user runs it (a
@@ -14,53 +13,22 @@ import { TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET } from '../../helpers/ossloc
  * around the sync root.
  */
 
-const CLI_ENTRY = path.join(REPO_ROOT, 'main', 'cli', 'main.ts');
-
-export interface AppProcess {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<ProcessExit>;
-}
-
-const running = new Set<ChildProcess>();
+export type AppProcess = ServeProcess;
 
 /**
- * Starts `node --import tsx main/cli/main.ts ARGS` with the test AccessKey pair and `env`
- * (the suite points XDG_CONFIG_HOME and XDG_DATA_HOME into its scratch folder).
+ * Starts `ossync ARGS` (spawnCli) with the test AccessKey pair and `env` (the suite points
+ * XDG_CONFIG_HOME and XDG_DATA_HOME into its scratch folder).
  */
-export function spawnCli(args: readonly string[], env: Record<string, string>): AppProcess {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-  for (const name of Object.keys(childEnv))
-    if (name.startsWith('OSS_') || name === 'NODE_OPTIONS') delete childEnv[name];
-  childEnv['OSS_ACCESS_KEY_ID'] = TEST_ACCESS_KEY_ID;
-  childEnv['OSS_ACCESS_KEY_SECRET'] = TEST_ACCESS_KEY_SECRET;
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
-    cwd: REPO_ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
+export function spawnApp(args: readonly string[], env: Record<string, string>): AppProcess {
+  return spawnCli(args, {
+    OSS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
+    OSS_ACCESS_KEY_SECRET: TEST_ACCESS_KEY_SECRET,
+    ...env,
   });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<ProcessExit>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /** SIGKILLs every app process still running (for afterAll). */
-export async function killAllApps(): Promise<void> {
-  const exits = [...running].map((child) => new Promise((resolve) => child.once('close', resolve)));
-  for (const child of running) child.kill('SIGKILL');
-  await Promise.all(exits);
-}
+export { killAllServe as killAllApps } from '../../helpers/serve-process.js';
 
 export interface BucketObject {
   key: string;

@@ -15,45 +15,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import type OSS from 'ali-oss';
 import { oracleCrc64 } from '../../helpers/engine.js';
 import type { LocalOss } from '../../helpers/osslocal.js';
-
-/**
- * Puts `body` at `key` with a presigned PUT sent by node:http, whose path goes out as is
- * (ali-oss resolves '..' and '.' segments in a key before sending it). `client` is bound to
- * the bucket.
- */
-export async function putRawKey(
-  oss: LocalOss,
-  client: OSS,
-  key: string,
-  body: Buffer | string,
-): Promise<void> {
-  const data = Buffer.from(body);
-  const url = client.signatureUrl(key, { method: 'PUT', expires: 300 });
-  const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-  const status = await new Promise<number | undefined>((resolve, reject) => {
-    const request = http.request(
-      {
-        host: 'localhost',
-        port: oss.server.port,
-        method: 'PUT',
-        path: rawPath,
-        headers: { 'content-length': String(data.length) },
-      },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode));
-      },
-    );
-    request.on('error', reject);
-    request.end(data);
-  });
-  if (status !== 200) throw new Error(`raw PUT of ${JSON.stringify(key)} answered ${status}`);
-}
 
 /**
  * Copies the metadata of object `from` to each of `keys` in the server's store (the blob is
